@@ -1,0 +1,1 @@
+"""Patients: records owned by one therapist, and (later) their trajectories and reports."""

@@ -1,0 +1,47 @@
+"""The Patient row. Every lookup goes through `Patient.objects.for_user(user)`."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class PatientQuerySet(models.QuerySet["Patient"]):
+    def for_user(self, user: object) -> PatientQuerySet:
+        """Only the patients this therapist owns; anyone else's are invisible (404, never 403)."""
+        if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+            return self.none()
+        return self.filter(owner=user)
+
+
+class Patient(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="patients")
+    display_name = models.CharField(max_length=120)
+    external_id = models.CharField(
+        "external record id / MRN",
+        max_length=64,
+        blank=True,
+        help_text="The patient's identifier in the clinical record system.",
+    )
+    date_of_birth = models.DateField(null=True, blank=True)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PatientQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["display_name", "created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="patient_unique_external_id_per_owner",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name

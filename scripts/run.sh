@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Run the app: web on http://127.0.0.1:8000 and one Celery worker, until Ctrl-C.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh
+.venv/bin/python manage.py collectstatic --noinput -v 0
+.venv/bin/python manage.py demo_account
+model=$(.venv/bin/python -c "import django,os;os.environ.setdefault('DJANGO_SETTINGS_MODULE','clinic.settings');django.setup();from django.conf import settings;print(settings.SER_MODEL)")
+echo "Emotion model (SER_MODEL): $model"
+if [[ "$model" == *emotion2vec-test* ]]; then
+  echo "  NOTE: this is the random-initialised TEST checkpoint: scores are meaningless and every page says so."
+  echo "        For real results set SER_MODEL in .env to iic/emotion2vec_plus_large or a local model directory."
+fi
+PORT=${PORT:-8000}
+.venv/bin/celery -A clinic worker --loglevel INFO --concurrency "${WORKER_CONCURRENCY:-1}" -Q "${CELERY_QUEUE:-clinic}" &
+worker=$!
+trap 'kill $worker 2>/dev/null; wait $worker 2>/dev/null' EXIT INT TERM
+echo "Open http://127.0.0.1:${PORT}/ and log in with the demo therapist above."
+.venv/bin/python manage.py runserver "0.0.0.0:${PORT}"

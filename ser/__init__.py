@@ -1,0 +1,1 @@
+"""Speech-emotion recognition: the engine (Django-free), the analysis rows, the task and service."""

@@ -1,0 +1,59 @@
+"""The nine emotion2vec+ classes and the mapping from the model's own token labels."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+# The model's output order (emotion2vec+ seed/base/large, tokens.txt order).
+EMOTIONS: tuple[str, ...] = (
+    "angry",
+    "disgusted",
+    "fearful",
+    "happy",
+    "neutral",
+    "other",
+    "sad",
+    "surprised",
+    "unknown",
+)
+
+# tokens.txt of the released checkpoints, line by line. "<unk>" is the "unknown" class.
+MODEL_TOKENS: tuple[str, ...] = (
+    "生气/angry",
+    "厌恶/disgusted",
+    "恐惧/fearful",
+    "开心/happy",
+    "中立/neutral",
+    "其他/other",
+    "难过/sad",
+    "吃惊/surprised",
+    "<unk>",
+)
+
+
+class LabelError(ValueError):
+    """The checkpoint's labels are not the nine emotion2vec+ classes."""
+
+
+def english_name(token: str) -> str:
+    """`生气/angry` → `angry`; `<unk>` → `unknown`."""
+    token = token.strip()
+    if token in ("<unk>", "unk", "<unknown>"):
+        return "unknown"
+    name = token.rsplit("/", 1)[-1].strip().lower()
+    if name not in EMOTIONS:
+        raise LabelError(f"unexpected emotion label {token!r} in the model's tokens")
+    return name
+
+
+def reorder_indices(tokens: Sequence[str]) -> list[int]:
+    """Indices into the model's outputs giving scores in EMOTIONS order.
+
+    Raises LabelError unless the tokens are exactly the nine classes (any order).
+    """
+    names = [english_name(t) for t in tokens]
+    if sorted(names) != sorted(EMOTIONS):
+        raise LabelError(
+            f"model labels {list(tokens)} are not the nine emotion2vec+ classes {list(EMOTIONS)}"
+        )
+    return [names.index(e) for e in EMOTIONS]

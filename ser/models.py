@@ -1,0 +1,68 @@
+"""EmotionAnalysis: one recording's scores, embedding and the provenance of the model that made them."""
+
+from __future__ import annotations
+
+import uuid
+
+import numpy as np
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+
+from ser.engine.labels import EMOTIONS
+
+
+class EmotionAnalysisQuerySet(models.QuerySet["EmotionAnalysis"]):
+    def for_user(self, user: object) -> EmotionAnalysisQuerySet:
+        if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+            return self.none()
+        return self.filter(recording__session__patient__owner=user)
+
+
+class EmotionAnalysis(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    recording = models.ForeignKey(
+        "therapy_sessions.Recording", on_delete=models.CASCADE, related_name="analyses"
+    )
+    # Provenance: which model, which exact weights, which numeric path, which input.
+    model_id = models.CharField(max_length=255, help_text="SER_MODEL: hub id or model directory.")
+    model_revision = models.CharField(max_length=64, help_text="sha256 of model.pt (prefix).")
+    model_variant = models.CharField(max_length=64, help_text="Embeddings compare only within a variant.")
+    is_test_model = models.BooleanField(
+        default=False, help_text="Made by a random-initialised test checkpoint: not a clinical result."
+    )
+    precision = models.CharField(max_length=16)
+    device = models.CharField(max_length=16, default="cpu")
+    input_sha256 = models.CharField(max_length=64)
+    granularity = models.CharField(max_length=16, default="utterance")
+    channel = models.CharField(max_length=8, default="mix")
+    # Results.
+    dominant_emotion = models.CharField(max_length=16, choices=[(e, e) for e in EMOTIONS])
+    confidence = models.FloatField()
+    scores = ArrayField(models.FloatField(), size=len(EMOTIONS), help_text="In EMOTIONS order.")
+    embedding = models.BinaryField(help_text="float32, little-endian, embedding_dim values.")
+    embedding_dim = models.PositiveIntegerField()
+    duration_s = models.FloatField()
+    analysed_s = models.FloatField(help_text="Seconds of audio the model scored.")
+    segment_count = models.PositiveIntegerField()
+    processing_s = models.FloatField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = EmotionAnalysisQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recording", "model_variant"], name="one_analysis_per_recording_and_variant"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dominant_emotion} ({self.confidence:.2f}) by {self.model_variant}"
+
+    @property
+    def score_map(self) -> dict[str, float]:
+        return dict(zip(EMOTIONS, self.scores, strict=True))
+
+    def embedding_array(self) -> np.ndarray:
+        return np.frombuffer(bytes(self.embedding), dtype="<f4").copy()

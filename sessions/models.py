@@ -1,0 +1,95 @@
+"""TherapySession and Recording rows."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class TherapySessionQuerySet(models.QuerySet["TherapySession"]):
+    def for_user(self, user: object) -> TherapySessionQuerySet:
+        if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+            return self.none()
+        return self.filter(patient__owner=user)
+
+
+class TherapySession(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="sessions")
+    started_at = models.DateTimeField()
+    number = models.PositiveIntegerField(help_text="Session number for this patient, from 1.")
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TherapySessionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["patient", "started_at", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "number"], name="session_number_unique_per_patient"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Session {self.number}"
+
+
+class RecordingQuerySet(models.QuerySet["Recording"]):
+    def for_user(self, user: object) -> RecordingQuerySet:
+        if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+            return self.none()
+        return self.filter(session__patient__owner=user)
+
+
+def recording_upload_to(instance: Recording, filename: str) -> str:
+    # The uploaded name never forms a path: the server picks the name; `filename` here is
+    # already the server-made one passed by recording_create.
+    return f"recordings/{instance.id.hex[:2]}/{filename}"
+
+
+class Recording(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Queued"
+        RUNNING = "running", "Analysing"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    class Channel(models.TextChoices):
+        MIX = "mix", "Both channels mixed"
+        LEFT = "left", "Left channel only"
+        RIGHT = "right", "Right channel only"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    session = models.ForeignKey(TherapySession, on_delete=models.CASCADE, related_name="recordings")
+    file = models.FileField(upload_to=recording_upload_to, max_length=255)
+    original_name = models.CharField(max_length=255, blank=True, help_text="As uploaded; metadata only.")
+    sha256 = models.CharField(max_length=64)
+    size_bytes = models.BigIntegerField()
+    duration_s = models.FloatField()
+    sample_rate = models.PositiveIntegerField()
+    channels = models.PositiveSmallIntegerField()
+    audio_format = models.CharField(max_length=32, blank=True)
+    channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.MIX)
+    consent_confirmed = models.BooleanField(default=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
+    error = models.TextField(blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = RecordingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["session", "created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(consent_confirmed=True), name="recording_requires_consent"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Recording {self.id}"

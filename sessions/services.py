@@ -1,0 +1,136 @@
+"""Writes for sessions and recordings."""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+import uuid
+from datetime import datetime
+from typing import IO, Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.db import transaction
+from django.db.models import Max
+
+from patients.models import Patient
+from ser.engine.audio import CHANNELS, AudioError, AudioInfo, probe, verify_decodes
+
+from .models import Recording, TherapySession
+
+# Extensions for stored names come from the detected container, never from the upload's name.
+_FORMAT_EXT = {
+    "WAV": "wav",
+    "WAVEX": "wav",
+    "FLAC": "flac",
+    "OGG": "ogg",
+    "MP3": "mp3",
+    "AIFF": "aiff",
+    "RF64": "wav",
+    "W64": "w64",
+    "CAF": "caf",
+}
+
+
+class UploadTooLarge(ValidationError):
+    """The upload exceeds SER_MAX_UPLOAD_BYTES (HTTP 413)."""
+
+
+@transaction.atomic
+def session_create(
+    *, patient: Patient, started_at: datetime, number: int | None = None, notes: str = ""
+) -> TherapySession:
+    if number is None:
+        # Lock the patient row so two concurrent creates cannot take the same number.
+        Patient.objects.select_for_update().filter(pk=patient.pk).first()
+        last = patient.sessions.aggregate(m=Max("number"))["m"] or 0
+        number = last + 1
+    session = TherapySession(patient=patient, started_at=started_at, number=number, notes=notes)
+    session.full_clean()
+    session.save()
+    return session
+
+
+def _spool(upload: IO[bytes] | Any, limit: int) -> tuple[IO[bytes], str, int]:
+    """Copy the upload to a private temp file, hashing as we go; stop at the size limit."""
+    h = hashlib.sha256()
+    size = 0
+    tmp = tempfile.NamedTemporaryFile(prefix="upload-", suffix=".audio")  # noqa: SIM115
+    chunks = upload.chunks() if hasattr(upload, "chunks") else iter(lambda: upload.read(1 << 20), b"")
+    for chunk in chunks:
+        size += len(chunk)
+        if size > limit:
+            tmp.close()
+            raise UploadTooLarge(
+                f"The file is larger than the {limit / 1024 / 1024:.0f} MB limit.", code="too_large"
+            )
+        h.update(chunk)
+        tmp.write(chunk)
+    tmp.flush()
+    tmp.seek(0)
+    return tmp, h.hexdigest(), size
+
+
+def recording_create(
+    *,
+    session: TherapySession,
+    upload: Any,
+    consent_confirmed: bool,
+    uploaded_by: Any,
+    channel: str = Recording.Channel.MIX,
+) -> Recording:
+    """Validate the audio by its content, store it under a server-made name and queue its analysis.
+
+    Raises ValidationError (nothing stored, nothing queued) for missing consent, an unknown
+    channel, an empty, oversized or undecodable file.
+    """
+    if not consent_confirmed:
+        raise ValidationError(
+            {"consent_confirmed": "Confirm that the patient consented to this recording being analysed."}
+        )
+    if channel not in CHANNELS:
+        raise ValidationError({"channel": f"Choose one of: {', '.join(CHANNELS)}."})
+    tmp, digest, size = _spool(upload, settings.SER_MAX_UPLOAD_BYTES)
+    try:
+        if size == 0:
+            raise ValidationError({"file": "The file is empty."}, code="empty")
+        try:
+            info: AudioInfo = probe(tmp.name, max_duration_s=settings.SER_MAX_DURATION_S)
+            verify_decodes(tmp.name, info)
+        except AudioError as exc:
+            raise ValidationError({"file": str(exc)}, code="invalid_audio") from exc
+        original = str(getattr(upload, "name", "") or "")
+        # Kept only as metadata: strip path parts and control characters, cap the length.
+        original = "".join(ch for ch in original.replace("\\", "/").rsplit("/", 1)[-1] if ch.isprintable())[
+            :255
+        ]
+        ext = _FORMAT_EXT.get(info.format, "audio")
+        with transaction.atomic():
+            recording = Recording(
+                id=uuid.uuid4(),
+                session=session,
+                original_name=original,
+                sha256=digest,
+                size_bytes=size,
+                duration_s=info.duration_s,
+                sample_rate=info.sample_rate,
+                channels=info.channels,
+                audio_format=info.format,
+                channel=channel,
+                consent_confirmed=True,
+                uploaded_by=uploaded_by,
+            )
+            recording.file.save(f"{recording.id.hex}.{ext}", File(tmp), save=False)
+            try:
+                recording.full_clean()
+                recording.save()
+            except Exception:
+                recording.file.delete(save=False)
+                raise
+            from ser.services import analysis_enqueue
+
+            analysis_enqueue(recording=recording)
+        return recording
+    finally:
+        tmp.close()

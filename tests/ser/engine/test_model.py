@@ -1,0 +1,77 @@
+"""The engine on the test checkpoint, through FunASR's real loading and inference code. No Django."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ser.engine.labels import EMOTIONS, MODEL_TOKENS, LabelError, english_name, reorder_indices
+from ser.engine.model import EmotionModel, ModelUnavailableError
+from tests.audio import speech_like
+
+
+@pytest.fixture(scope="module")
+def model(test_model_dir):  # type: ignore[no-untyped-def]
+    return EmotionModel.load(str(test_model_dir), threads=2)
+
+
+def test_it_maps_the_model_tokens_to_the_nine_english_names() -> None:
+    assert [english_name(t) for t in MODEL_TOKENS] == list(EMOTIONS)
+    # A checkpoint listing the classes in another order is reordered, not mislabelled.
+    shuffled = list(reversed(MODEL_TOKENS))
+    assert [shuffled[i] for i in reorder_indices(shuffled)] == list(MODEL_TOKENS)
+
+
+def test_it_rejects_labels_that_are_not_the_nine_classes() -> None:
+    with pytest.raises(LabelError):
+        reorder_indices(["happy", "sad"])
+
+
+def test_it_returns_nine_scores_summing_to_one_and_an_embedding_of_the_model_dimension(model) -> None:  # type: ignore[no-untyped-def]
+    scores = model.score(speech_like(3.0, seed=1))
+    assert scores.probabilities.shape == (9,)
+    assert scores.probabilities.sum() == pytest.approx(1.0, abs=1e-6)
+    assert (scores.probabilities >= 0).all()
+    assert scores.embedding.shape == (model.info.embedding_dim,) == (64,)
+    assert scores.embedding.dtype == np.float32
+    assert scores.dominant == EMOTIONS[int(np.argmax(scores.probabilities))]
+
+
+def test_it_is_deterministic_for_the_same_input_and_differs_for_another(model) -> None:  # type: ignore[no-untyped-def]
+    x = speech_like(2.0, seed=3)
+    a, b = model.score(x), model.score(x.copy())
+    np.testing.assert_array_equal(a.probabilities, b.probabilities)
+    np.testing.assert_array_equal(a.embedding, b.embedding)
+    c = model.score(speech_like(2.0, seed=4, f0=220.0))
+    assert not np.allclose(a.embedding, c.embedding)
+
+
+def test_it_records_provenance_and_marks_the_test_checkpoint(model, test_model_dir) -> None:  # type: ignore[no-untyped-def]
+    info = model.info
+    assert info.model_id == str(test_model_dir)
+    assert info.revision.startswith("sha256:") and len(info.revision) == 7 + 16
+    assert info.is_test_model is True
+    assert info.precision == "fp32"
+    assert info.variant == "test-checkpoint-64d"
+
+
+def test_it_frames_are_50_per_second(model) -> None:  # type: ignore[no-untyped-def]
+    scores = model.score(speech_like(2.0, seed=5), frames=True)
+    assert scores.frames is not None
+    assert abs(scores.frames.shape[0] - 100) <= 1
+    np.testing.assert_allclose(scores.frames.mean(axis=0), scores.embedding, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("source", ["/nonexistent/emotion2vec_plus_large", "./missing-model-dir", ""])
+def test_it_names_the_setting_when_the_model_is_missing(source: str) -> None:
+    with pytest.raises(ModelUnavailableError) as err:
+        EmotionModel.load(source)
+    message = str(err.value)
+    assert "SER_MODEL" in message
+    assert "config.yaml, model.pt and tokens.txt" in message
+
+
+def test_it_says_which_files_a_model_directory_lacks(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "config.yaml").write_text("model: Emotion2vec\n")
+    with pytest.raises(ModelUnavailableError, match="lacks model.pt, tokens.txt"):
+        EmotionModel.load(str(tmp_path))
