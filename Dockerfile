@@ -1,0 +1,14 @@
+# One image for web and worker (docker-compose.yml picks the command).
+FROM python:3.11-slim-bookworm
+RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg libsndfile1 postgresql-client \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install --no-cache-dir torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu \
+    && pip install --no-cache-dir -r requirements.txt
+COPY . .
+RUN useradd --create-home --uid 1000 clinic && mkdir -p /data/media /app/var && chown -R clinic /data /app/var
+USER clinic
+ENV PYTHONUNBUFFERED=1 MEDIA_ROOT=/data/media
+EXPOSE 8000
+CMD ["gunicorn", "clinic.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "120"]
