@@ -42,9 +42,19 @@ class EmotionAnalysis(models.Model):
     embedding = models.BinaryField(help_text="float32, little-endian, embedding_dim values.")
     embedding_dim = models.PositiveIntegerField()
     duration_s = models.FloatField()
-    analysed_s = models.FloatField(help_text="Seconds of audio the model scored.")
+    analysed_s = models.FloatField(help_text="Seconds of speech the model scored.")
     segment_count = models.PositiveIntegerField()
     processing_s = models.FloatField()
+    segments = models.JSONField(
+        default=list, help_text="Timeline: [start_s, end_s, nine scores in EMOTIONS order] per segment."
+    )
+    timings = models.JSONField(default=dict, help_text="Seconds spent per stage (decode, vad, model).")
+    # Artifacts in private storage (never served by URL; downloads go through permission checks).
+    result_file = models.FileField(max_length=255, blank=True)
+    embedding_file = models.FileField(max_length=255, blank=True)
+    audio_file = models.FileField(max_length=255, blank=True)
+    frames_file = models.FileField(max_length=255, blank=True)
+    segment_embeddings_file = models.FileField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = EmotionAnalysisQuerySet.as_manager()

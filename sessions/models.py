@@ -72,9 +72,15 @@ class Recording(models.Model):
     channels = models.PositiveSmallIntegerField()
     audio_format = models.CharField(max_length=32, blank=True)
     channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.MIX)
+    class Granularity(models.TextChoices):
+        UTTERANCE = "utterance", "Per speech segment (utterance)"
+        FRAME = "frame", "Per segment and every 20 ms frame"
+
+    granularity = models.CharField(max_length=16, choices=Granularity.choices, default=Granularity.UTTERANCE)
     consent_confirmed = models.BooleanField(default=False)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
     error = models.TextField(blank=True)
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Percent of speech segments analysed.")
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -46,3 +46,45 @@ def wav_bytes(
     buf = io.BytesIO()
     sf.write(buf, data, sr, format=fmt, subtype=subtype)
     return buf.getvalue()
+
+
+def espeak(text: str, *, voice: str = "en-us", speed: int = 165, pitch: int = 50) -> tuple[np.ndarray, int]:
+    """Real synthetic speech from espeak-ng (a Debian package the bootstrap installs)."""
+    import subprocess
+
+    wav = subprocess.run(
+        ["espeak-ng", "-v", voice, "-s", str(speed), "-p", str(pitch), "--stdout", text],
+        check=True, capture_output=True,
+    ).stdout
+    data, sr = sf.read(io.BytesIO(wav), dtype="float32")
+    return data, sr
+
+
+def conversation(turns: list[tuple[str, str]], *, pause_s: float = 1.5, lead_s: float = 1.0,
+                 sr: int = 16000) -> tuple[np.ndarray, list[tuple[float, float, str]]]:
+    """Two speakers on two channels: `turns` is [(channel 'left'|'right', text), …]. Returns the
+    (frames, 2) float32 audio and where each turn is [(start_s, end_s, channel)]."""
+    import soxr
+
+    parts: list[np.ndarray] = [np.zeros((int(lead_s * sr), 2), np.float32)]
+    where: list[tuple[float, float, str]] = []
+    pos = lead_s
+    for channel, text in turns:
+        voice, pitch = ("en-us+m3", 40) if channel == "left" else ("en-us+f3", 70)
+        speech, rate = espeak(text, voice=voice, pitch=pitch)
+        speech = soxr.resample(speech, rate, sr).astype(np.float32)
+        block = np.zeros((speech.size, 2), np.float32)
+        block[:, 0 if channel == "left" else 1] = 0.8 * speech
+        parts += [block, np.zeros((int(pause_s * sr), 2), np.float32)]
+        where.append((pos, pos + speech.size / sr, channel))
+        pos += speech.size / sr + pause_s
+    return np.concatenate(parts), where
+
+
+def speech_wav_bytes(lines: list[tuple[str, str]] | None = None, *, sr: int = 16000, fmt: str = "WAV") -> bytes:
+    """A two-channel conversation with pauses, as file bytes."""
+    audio, _ = conversation(lines or [("left", "I felt calmer this week, mostly."),
+                                      ("right", "What helped the most?")], sr=sr)
+    buf = io.BytesIO()
+    sf.write(buf, audio, sr, format=fmt, subtype="PCM_16")
+    return buf.getvalue()

@@ -1,22 +1,27 @@
-"""Audio in: probe from the header, decode, pick a channel, resample to 16 kHz mono.
+"""Audio in: probe from the header, decode in blocks, pick a channel, resample to 16 kHz mono.
 
-Limits are checked from the header before any full decode, so a small file that claims hours of
-audio is refused without allocating for it. Every failure is an AudioError whose message says what
-was wrong in words a user can act on.
+libsndfile (soundfile) reads WAV, FLAC, OGG/Vorbis/Opus and MP3; PyAV (FFmpeg) reads the rest
+(M4A/AAC, WebM/Opus from browsers, …). Limits are checked from the header before any decode, and
+decoding streams in blocks through a soxr resampler, so a 60-minute stereo 44.1 kHz file never
+exists in memory at its original rate. Every failure is an AudioError whose message says what was
+wrong in words a user can act on.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 
 import numpy as np
 
 TARGET_SR = 16_000
 Channel = Literal["mix", "left", "right"]
 CHANNELS: tuple[str, ...] = ("mix", "left", "right")
+SUPPORTED = "WAV, FLAC, MP3, M4A/AAC, OGG/Opus or WebM"
+_BLOCK_S = 10.0
 
 
 class AudioError(ValueError):
@@ -28,62 +33,105 @@ class AudioInfo:
     format: str
     sample_rate: int
     channels: int
-    frames: int
+    frames: int  # 0 when the container does not say (some browser WebM files)
+    backend: str = "soundfile"  # or "pyav"
 
     @property
     def duration_s(self) -> float:
         return self.frames / self.sample_rate if self.sample_rate else 0.0
 
 
+_UNREADABLE = (
+    "This file could not be read as audio (it may be damaged, or not a recording). "
+    f"Supported formats: {SUPPORTED}."
+)
+_TRUNCATED = "The audio could not be decoded; the file may be truncated or damaged."
+
+
+def _too_long(seconds: float, limit: float) -> AudioError:
+    return AudioError(
+        f"The recording is {seconds / 60:.0f} minutes long; the limit is {limit / 60:.0f} minutes. "
+        "Split it, or ask an administrator to raise SER_MAX_DURATION_S."
+    )
+
+
+def _probe_pyav(path: Path) -> AudioInfo:
+    import av
+
+    try:
+        with av.open(str(path), metadata_errors="ignore") as container:
+            if not container.streams.audio:
+                raise AudioError("The file has no audio track. " + f"Supported formats: {SUPPORTED}.")
+            stream = container.streams.audio[0]
+            sr = int(stream.codec_context.sample_rate or stream.rate or 0)
+            channels = int(stream.codec_context.channels or 0)
+            seconds = 0.0
+            if stream.duration is not None and stream.time_base is not None:
+                seconds = float(stream.duration * stream.time_base)
+            elif container.duration is not None:
+                seconds = container.duration / 1_000_000
+            fmt = str(container.format.name).split(",")[0].upper()
+            codec = str(stream.codec_context.name).upper()
+    except AudioError:
+        raise
+    except Exception as exc:
+        raise AudioError(_UNREADABLE) from exc
+    if sr <= 0 or channels <= 0:
+        raise AudioError("The audio header is invalid (no sample rate or channels).")
+    return AudioInfo(format=f"{fmt}/{codec}", sample_rate=sr, channels=channels,
+                     frames=int(round(seconds * sr)), backend="pyav")
+
+
 def probe(path: str | os.PathLike[str], *, max_duration_s: float | None = None) -> AudioInfo:
-    """Read the header only. Raises AudioError for empty, undecodable or over-long files."""
+    """Read the header only. Raises AudioError for empty, unreadable or over-long files."""
     import soundfile as sf
 
     p = Path(path)
     if not p.exists() or p.stat().st_size == 0:
         raise AudioError("The file is empty. Choose the session's audio recording and try again.")
     try:
-        info = sf.info(str(p))
-    except Exception as exc:  # libsndfile's errors are RuntimeError/LibsndfileError subclasses
-        raise AudioError(
-            "This file could not be read as audio (it may be damaged or not a recording). "
-            "Supported formats: WAV, FLAC, OGG, MP3."
-        ) from exc
-    if info.samplerate <= 0 or info.channels <= 0:
-        raise AudioError("The audio header is invalid (no sample rate or channels).")
-    result = AudioInfo(
-        format=str(info.format),
-        sample_rate=int(info.samplerate),
-        channels=int(info.channels),
-        frames=int(info.frames),
-    )
-    if result.frames <= 0:
+        sfi = sf.info(str(p))
+        info = AudioInfo(format=str(sfi.format), sample_rate=int(sfi.samplerate),
+                         channels=int(sfi.channels), frames=int(sfi.frames))
+        if info.sample_rate <= 0 or info.channels <= 0:
+            raise AudioError("The audio header is invalid (no sample rate or channels).")
+    except AudioError:
+        raise
+    except Exception:
+        info = _probe_pyav(p)
+    if info.backend == "soundfile" and info.frames <= 0:
         raise AudioError("The recording contains no audio samples.")
-    if max_duration_s is not None and result.duration_s > max_duration_s:
-        raise AudioError(
-            f"The recording is {result.duration_s / 60:.0f} minutes long; the limit is "
-            f"{max_duration_s / 60:.0f} minutes. Split it or ask an administrator to raise "
-            "SER_MAX_DURATION_S."
-        )
-    return result
+    if max_duration_s is not None and info.duration_s > max_duration_s:
+        raise _too_long(info.duration_s, max_duration_s)
+    return info
 
 
-def decode(path: str | os.PathLike[str], *, max_duration_s: float | None = None) -> tuple[np.ndarray, int]:
-    """Decode the whole file to float32 of shape (frames, channels) and its sample rate."""
+def _blocks_soundfile(path: Path, info: AudioInfo) -> Iterator[np.ndarray]:
     import soundfile as sf
 
-    probe(path, max_duration_s=max_duration_s)
-    try:
-        data, sr = sf.read(str(path), dtype="float32", always_2d=True)
-    except Exception as exc:
-        raise AudioError(
-            "The audio could not be decoded to the end; the file may be truncated or damaged."
-        ) from exc
-    if data.shape[0] == 0:
-        raise AudioError("The recording contains no audio samples.")
-    if not np.isfinite(data).all():
-        raise AudioError("The audio contains invalid sample values.")
-    return data, int(sr)
+    block = int(_BLOCK_S * info.sample_rate)
+    with sf.SoundFile(str(path)) as f:
+        while True:
+            data = f.read(block, dtype="float32", always_2d=True)
+            if data.shape[0] == 0:
+                return
+            yield data
+
+
+def _blocks_pyav(path: Path, info: AudioInfo) -> Iterator[np.ndarray]:
+    import av
+
+    with av.open(str(path), metadata_errors="ignore") as container:
+        stream = container.streams.audio[0]
+        # Convert every decoded frame to planar float32 at the stream's own rate and layout.
+        resampler = av.AudioResampler(format="fltp", layout=stream.codec_context.layout,
+                                      rate=info.sample_rate)
+        for packet in container.demux(stream):
+            for frame in packet.decode():
+                for out in resampler.resample(frame):
+                    yield out.to_ndarray().T.astype(np.float32, copy=False)
+        for out in resampler.resample(None):
+            yield out.to_ndarray().T.astype(np.float32, copy=False)
 
 
 def pick_channel(data: np.ndarray, channel: str = "mix") -> np.ndarray:
@@ -113,25 +161,93 @@ def resample(x: np.ndarray, sr: int, target_sr: int = TARGET_SR) -> np.ndarray:
 def load_16k_mono(
     path: str | os.PathLike[str], *, channel: str = "mix", max_duration_s: float | None = None
 ) -> np.ndarray:
-    """The analysis input: 16 kHz mono float32."""
-    data, sr = decode(path, max_duration_s=max_duration_s)
-    return resample(pick_channel(data, channel), sr)
+    """The analysis input: 16 kHz mono float32, decoded and resampled block by block."""
+    import soxr
+
+    p = Path(path)
+    info = probe(p, max_duration_s=max_duration_s)
+    if channel not in CHANNELS:
+        raise AudioError(f"Channel must be one of {', '.join(CHANNELS)}, not {channel!r}.")
+    if channel == "right" and info.channels < 2:
+        raise AudioError("The right channel was chosen, but the recording has only one channel.")
+    blocks = _blocks_soundfile(p, info) if info.backend == "soundfile" else _blocks_pyav(p, info)
+    stream = None if info.sample_rate == TARGET_SR else soxr.ResampleStream(
+        info.sample_rate, TARGET_SR, 1, dtype="float32", quality="HQ")
+    out: list[np.ndarray] = []
+    seen = 0
+    try:
+        for block in blocks:
+            seen += block.shape[0]
+            if max_duration_s is not None and seen > (max_duration_s + 1) * info.sample_rate:
+                raise _too_long(seen / info.sample_rate, max_duration_s)
+            mono = pick_channel(block, channel)
+            out.append(mono if stream is None else stream.resample_chunk(mono, last=False))
+        if stream is not None:
+            out.append(stream.resample_chunk(np.zeros(0, np.float32), last=True))
+    except AudioError:
+        raise
+    except Exception as exc:
+        raise AudioError(_TRUNCATED) from exc
+    if seen == 0:
+        raise AudioError("The recording contains no audio samples.")
+    if info.backend == "soundfile" and seen < info.frames:
+        raise AudioError(_TRUNCATED)
+    wav = np.concatenate(out).astype(np.float32, copy=False)
+    if not np.isfinite(wav).all():
+        raise AudioError("The audio contains invalid sample values.")
+    return wav
 
 
 def verify_decodes(path: str | os.PathLike[str], info: AudioInfo, *, seconds: float = 1.0) -> None:
     """Decode the first and the last second: catches files whose header promises more than the
     data holds (truncated uploads) without decoding the whole recording in a web request."""
+    p = Path(path)
+    if info.backend == "pyav":
+        _verify_pyav(p, info, seconds)
+        return
     import soundfile as sf
 
     n = max(1, min(info.frames, int(seconds * info.sample_rate)))
     try:
-        with sf.SoundFile(str(path)) as f:
+        with sf.SoundFile(str(p)) as f:
             head = f.read(n, dtype="float32", always_2d=True)
             tail = head
             if info.frames > n:
                 f.seek(info.frames - n)
                 tail = f.read(n, dtype="float32", always_2d=True)
     except Exception as exc:
-        raise AudioError("The audio could not be decoded; the file may be truncated or damaged.") from exc
+        raise AudioError(_TRUNCATED) from exc
     if head.shape[0] < n or tail.shape[0] < n:
-        raise AudioError("The audio could not be decoded; the file may be truncated or damaged.")
+        raise AudioError(_TRUNCATED)
+
+
+def _verify_pyav(path: Path, info: AudioInfo, seconds: float) -> None:
+    import av
+
+    try:
+        with av.open(str(path), metadata_errors="ignore") as container:
+            stream = container.streams.audio[0]
+            got = 0
+            for frame in container.decode(stream):
+                got += frame.samples
+                if got >= seconds * info.sample_rate:
+                    break
+            if got == 0:
+                raise AudioError("The recording contains no audio samples.")
+            if info.frames > 4 * seconds * info.sample_rate and stream.time_base is not None:
+                container.seek(int((info.duration_s - 2 * seconds) / stream.time_base), stream=stream)
+                tail = sum(f.samples for _, f in zip(range(50), container.decode(stream), strict=False))
+                if tail == 0:
+                    raise AudioError(_TRUNCATED)
+    except AudioError:
+        raise
+    except Exception as exc:
+        raise AudioError(_TRUNCATED) from exc
+
+
+def write_wav_16k(target: str | os.PathLike[str] | BinaryIO, wav16k: np.ndarray) -> None:
+    """The processed audio (the seed WebUI's processed_audio.wav): 16 kHz mono PCM16."""
+    import soundfile as sf
+
+    dest = target if hasattr(target, "write") else str(target)
+    sf.write(dest, np.clip(wav16k, -1.0, 1.0), TARGET_SR, subtype="PCM_16", format="WAV")

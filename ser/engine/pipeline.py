@@ -1,21 +1,32 @@
-"""From a file on disk to one recording-level result.
+"""From a file on disk to one recording-level result: decode → channel → 16 kHz mono → VAD
+segments → emotion2vec+ (batched, fast path) → per-segment scores and embeddings → aggregates.
 
-FunASR's emotion2vec gives one label per input and long inputs exhaust memory, so the audio is cut
-into pieces of at most `max_segment_s` and the recording's scores and embedding are the
-duration-weighted means of the pieces'.
+Per recording: the duration-weighted mean of segment probabilities, the dominant class and its
+confidence, the duration-weighted mean of segment embeddings, speech seconds and segment count.
+At frame granularity, also 20 ms frame scores (the classifier head applied to every frame's
+features, lightly smoothed) and the frame embeddings.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from .audio import TARGET_SR, load_16k_mono
 from .labels import EMOTIONS
-from .model import EmotionModel, ModelInfo
+from .model import FRAME_RATE, EmotionModel, ModelInfo
+from .vad import VadConfig, speech_segments
+
+GRANULARITIES = ("utterance", "frame")
+Progress = Callable[[int, int], None]  # (segments done, segments in all)
+
+
+class NoSpeechError(ValueError):
+    """Nothing in the recording could be analysed."""
 
 
 @dataclass(frozen=True)
@@ -23,10 +34,20 @@ class Segment:
     start_s: float
     end_s: float
     probabilities: np.ndarray  # (9,)
+    embedding: np.ndarray  # (D,) float32
 
     @property
     def duration_s(self) -> float:
         return self.end_s - self.start_s
+
+
+@dataclass(frozen=True)
+class FrameTrack:
+    """20 ms frames of the analysed speech, segment after segment."""
+
+    times_s: np.ndarray  # (T,) start time of each frame in the recording
+    probabilities: np.ndarray  # (T, 9) float32, smoothed
+    embeddings: np.ndarray  # (T, D) float16 (frame features are for plotting/export, not math)
 
 
 @dataclass(frozen=True)
@@ -39,9 +60,12 @@ class Analysis:
     probabilities: np.ndarray  # (9,) duration-weighted mean over segments
     embedding: np.ndarray  # (D,) float32 duration-weighted mean over segments
     duration_s: float
-    analysed_s: float
+    analysed_s: float  # speech seconds given to the model
     processing_s: float
     segments: list[Segment] = field(default_factory=list)
+    frames: FrameTrack | None = None
+    audio16k: np.ndarray | None = None  # the processed audio, when kept
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def dominant(self) -> str:
@@ -55,21 +79,14 @@ class Analysis:
         return {e: float(p) for e, p in zip(EMOTIONS, self.probabilities, strict=True)}
 
 
-class NoSpeechError(ValueError):
-    """Nothing in the recording could be analysed."""
-
-
-def windows(n_samples: int, *, max_segment_s: float, min_segment_s: float = 1.0) -> list[tuple[int, int]]:
-    """Fixed windows of at most max_segment_s; a short tail is merged into the previous window
-    only while that keeps it within the limit, otherwise it stands alone."""
-    step = int(max_segment_s * TARGET_SR)
-    bounds = [(s, min(s + step, n_samples)) for s in range(0, n_samples, step)]
-    min_len = int(min_segment_s * TARGET_SR)
-    if len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] < min_len:
-        # Too short to say anything alone; a slightly longer last window is fine for the model.
-        last = bounds.pop()
-        bounds[-1] = (bounds[-1][0], last[1])
-    return bounds
+def smooth(probs: np.ndarray, width: int = 5) -> np.ndarray:
+    """Centred moving average over `width` frames (100 ms at 5), per class; rows still sum to 1."""
+    if probs.shape[0] < 2 or width <= 1:
+        return probs
+    kernel = np.ones(width) / width
+    norm = np.convolve(np.ones(probs.shape[0]), kernel, mode="same")
+    out = np.stack([np.convolve(probs[:, c], kernel, mode="same") / norm for c in range(probs.shape[1])], 1)
+    return (out / out.sum(axis=1, keepdims=True)).astype(np.float32)
 
 
 def analyse_waveform(
@@ -78,33 +95,61 @@ def analyse_waveform(
     *,
     granularity: str = "utterance",
     channel: str = "mix",
-    max_segment_s: float = 30.0,
+    vad: VadConfig | None = None,
+    progress: Progress | None = None,
+    keep_audio: bool = False,
 ) -> Analysis:
+    if granularity not in GRANULARITIES:
+        raise ValueError(f"granularity must be one of {GRANULARITIES}, not {granularity!r}")
     t0 = time.perf_counter()
-    n = int(wav16k.shape[0])
-    if n < TARGET_SR // 4:
-        raise NoSpeechError("The recording is shorter than a quarter of a second; nothing to analyse.")
-    segments: list[Segment] = []
-    embeddings: list[np.ndarray] = []
-    weights: list[float] = []
-    for a, b in windows(n, max_segment_s=max_segment_s):
-        scores = model.score(wav16k[a:b])
-        segments.append(Segment(a / TARGET_SR, b / TARGET_SR, scores.probabilities))
-        embeddings.append(scores.embedding)
-        weights.append((b - a) / TARGET_SR)
-    w = np.asarray(weights, dtype=np.float64)
+    bounds = speech_segments(wav16k, vad or VadConfig())
+    t_vad = time.perf_counter() - t0
+    if not bounds:
+        raise NoSpeechError(
+            "No speech was found in the recording (it may be silent, or the chosen channel may be "
+            "empty). Nothing was analysed."
+        )
+    pieces = [wav16k[a:b] for a, b in bounds]
+    done = 0
+
+    def on_batch(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress is not None:
+            progress(done, len(pieces))
+
+    t1 = time.perf_counter()
+    scores = model.score_many(pieces, frames=granularity == "frame", on_batch=on_batch)
+    t_model = time.perf_counter() - t1
+    segments = [
+        Segment(a / TARGET_SR, b / TARGET_SR, s.probabilities, s.embedding)
+        for (a, b), s in zip(bounds, scores, strict=True)
+    ]
+    w = np.asarray([s.duration_s for s in segments], dtype=np.float64)
     probs = np.average(np.stack([s.probabilities for s in segments]), axis=0, weights=w)
-    emb = np.average(np.stack(embeddings).astype(np.float64), axis=0, weights=w).astype(np.float32)
+    emb = np.average(np.stack([s.embedding for s in segments]).astype(np.float64), axis=0, weights=w)
+    frames = None
+    if granularity == "frame":
+        times, fprobs, fembs = [], [], []
+        for (a, _), s in zip(bounds, scores, strict=True):
+            assert s.frame_probabilities is not None and s.frames is not None
+            times.append(a / TARGET_SR + np.arange(s.frames.shape[0]) / FRAME_RATE)
+            fprobs.append(smooth(s.frame_probabilities))
+            fembs.append(s.frames.astype(np.float16))
+        frames = FrameTrack(np.concatenate(times), np.concatenate(fprobs), np.concatenate(fembs))
     return Analysis(
         model=model.info,
         granularity=granularity,
         channel=channel,
         probabilities=probs / probs.sum(),
-        embedding=emb,
-        duration_s=n / TARGET_SR,
+        embedding=emb.astype(np.float32),
+        duration_s=wav16k.shape[0] / TARGET_SR,
         analysed_s=float(w.sum()),
         processing_s=time.perf_counter() - t0,
         segments=segments,
+        frames=frames,
+        audio16k=wav16k if keep_audio else None,
+        timings={"vad_s": t_vad, "model_s": t_model},
     )
 
 
@@ -114,13 +159,16 @@ def analyse_file(
     *,
     granularity: str = "utterance",
     channel: str = "mix",
-    max_segment_s: float = 30.0,
+    vad: VadConfig | None = None,
     max_duration_s: float | None = None,
+    progress: Progress | None = None,
+    keep_audio: bool = False,
 ) -> Analysis:
     t0 = time.perf_counter()
     wav = load_16k_mono(path, channel=channel, max_duration_s=max_duration_s)
-    result = analyse_waveform(
-        wav, model, granularity=granularity, channel=channel, max_segment_s=max_segment_s
-    )
-    # processing time covers decode and resampling too: it is what the user waited for.
-    return Analysis(**{**result.__dict__, "processing_s": time.perf_counter() - t0})
+    t_decode = time.perf_counter() - t0
+    result = analyse_waveform(wav, model, granularity=granularity, channel=channel, vad=vad,
+                              progress=progress, keep_audio=keep_audio)
+    # The processing time covers decoding and resampling too: it is what the user waited for.
+    return replace(result, processing_s=time.perf_counter() - t0,
+                   timings={"decode_s": t_decode, **result.timings})

@@ -21,7 +21,8 @@ from rest_framework.test import APIClient
 
 from ser.models import EmotionAnalysis
 from sessions.models import Recording
-from tests.audio import wav_bytes
+from ser.engine.model import choose_precision
+from tests.audio import speech_wav_bytes
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -89,7 +90,7 @@ def test_an_uploaded_wav_is_analysed_by_a_real_worker(worker, django_user_model)
     session = client.post(
         reverse("api:sessions", args=[patient.json()["id"]]), {"started_at": "2026-11-20T10:00:00Z"}
     )
-    content = wav_bytes(6.0, sr=22050, channels=2, seed=11)
+    content = speech_wav_bytes(sr=22050)
     upload = client.post(
         reverse("api:recordings", args=[session.json()["id"]]),
         {"file": SimpleUploadedFile("visit-1.wav", content), "consent_confirmed": True, "channel": "right"},
@@ -115,7 +116,8 @@ def test_an_uploaded_wav_is_analysed_by_a_real_worker(worker, django_user_model)
     assert len(analysis.embedding_array()) == analysis.embedding_dim == 64
     assert analysis.model_id == str(Path(django_settings.SER_MODEL))
     assert analysis.model_revision.startswith("sha256:") and analysis.is_test_model
-    assert analysis.channel == "right" and analysis.precision == "fp32"
+    assert analysis.channel == "right" and analysis.precision == choose_precision("auto", "cpu")
+    assert analysis.segment_count >= 1 and analysis.result_file.name.endswith("result.json")
     body = client.get(reverse("api:recording", args=[recording_id])).json()
     assert body["analyses"][0]["scores"].keys() == {
         "angry",

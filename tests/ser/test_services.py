@@ -10,7 +10,8 @@ from ser import services
 from ser.models import EmotionAnalysis
 from sessions.models import Recording
 from sessions.services import recording_create
-from tests.audio import wav_bytes
+from ser.engine.model import choose_precision
+from tests.audio import speech_wav_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +21,7 @@ def recording(session, therapist, monkeypatch):  # type: ignore[no-untyped-def]
     monkeypatch.setattr("ser.tasks.analyse_recording.delay", lambda *a, **k: None)
     return recording_create(
         session=session,
-        upload=SimpleUploadedFile("r.wav", wav_bytes(4.0, seed=2)),
+        upload=SimpleUploadedFile("r.wav", speech_wav_bytes()),
         consent_confirmed=True,
         uploaded_by=therapist,
     )
@@ -42,9 +43,26 @@ def test_it_saves_one_analysis_with_provenance_and_marks_the_recording_done(reco
     assert analysis.confidence == pytest.approx(max(analysis.scores))
     assert analysis.embedding_array().shape == (analysis.embedding_dim,) == (64,)
     assert analysis.input_sha256 == recording.sha256
-    assert analysis.model_revision.startswith("sha256:") and analysis.precision == "fp32"
+    assert analysis.model_revision.startswith("sha256:")
+    assert analysis.precision == choose_precision("auto", "cpu")
     assert analysis.is_test_model is True
-    assert analysis.analysed_s == pytest.approx(4.0, abs=0.01)
+    # Only the speech was analysed, in VAD segments whose timeline is stored.
+    assert 0 < analysis.analysed_s < analysis.duration_s
+    assert analysis.segment_count == len(analysis.segments) >= 2
+    for start, end, *scores in analysis.segments:
+        assert 0 <= start < end <= analysis.duration_s + 0.01 and len(scores) == 9
+    # The seed WebUI's three files, in private storage.
+    import json
+
+    doc = json.loads(analysis.result_file.read())
+    assert doc["emotion"] == analysis.dominant_emotion and doc["granularity"] == "utterance"
+    assert set(doc["scores"]) == set(analysis.score_map) and doc["input"]["sha256"] == recording.sha256
+    assert doc["test_checkpoint"] is True and doc["precision"] == analysis.precision
+    assert np.load(analysis.embedding_file.open("rb")).shape == (64,)
+    import soundfile as sf
+
+    audio, rate = sf.read(analysis.audio_file.open("rb"))
+    assert rate == 16000 and audio.ndim == 1 and len(audio) / rate == pytest.approx(analysis.duration_s, abs=0.05)
 
 
 def test_running_twice_leaves_one_analysis(recording) -> None:  # type: ignore[no-untyped-def]
