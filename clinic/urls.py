@@ -17,6 +17,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("patients/", include("patients.urls")),
     path("", include("sessions.urls")),
+    path("", include("ser.urls")),
     path("api/", include("clinic.api_urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),

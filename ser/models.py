@@ -10,6 +10,16 @@ from django.db import models
 
 from ser.engine.labels import EMOTIONS
 
+# Downloadable files of an analysis: name → the field holding it (embedding.npy at frame
+# granularity is built from the compressed frame track).
+DOWNLOADS = {
+    "result.json": "result_file",
+    "embedding.npy": "embedding_file",
+    "processed_audio.wav": "audio_file",
+    "frames.npz": "frames_file",
+    "segments.npz": "segment_embeddings_file",
+}
+
 
 class EmotionAnalysisQuerySet(models.QuerySet["EmotionAnalysis"]):
     def for_user(self, user: object) -> EmotionAnalysisQuerySet:
@@ -73,6 +83,11 @@ class EmotionAnalysis(models.Model):
     @property
     def score_map(self) -> dict[str, float]:
         return dict(zip(EMOTIONS, self.scores, strict=True))
+
+    def has_artifact(self, name: str) -> bool:
+        if name == "embedding.npy" and self.granularity == "frame":
+            return bool(self.frames_file)
+        return bool(getattr(self, DOWNLOADS[name]))
 
     def embedding_array(self) -> np.ndarray:
         return np.frombuffer(bytes(self.embedding), dtype="<f4").copy()

@@ -58,8 +58,11 @@ def get_model() -> EmotionModel:
 
 
 def vad_config() -> VadConfig:
-    return VadConfig(min_segment_s=settings.SER_MIN_SEGMENT_S, max_segment_s=settings.SER_MAX_SEGMENT_S,
-                     merge_gap_s=settings.SER_MERGE_GAP_S)
+    return VadConfig(
+        min_segment_s=settings.SER_MIN_SEGMENT_S,
+        max_segment_s=settings.SER_MAX_SEGMENT_S,
+        merge_gap_s=settings.SER_MERGE_GAP_S,
+    )
 
 
 def analysis_enqueue(*, recording: Recording) -> None:
@@ -152,9 +155,12 @@ def _write_artifacts(recording: Recording, result: Analysis) -> dict[str, str]:
     frames = frames_npz_bytes(result)
     files["frames_file"] = _store(f"{base}/frames.npz", frames) if frames is not None else ""
     buf = io.BytesIO()
-    np.savez_compressed(buf, start_s=np.array([s.start_s for s in result.segments], np.float32),
-                        end_s=np.array([s.end_s for s in result.segments], np.float32),
-                        embeddings=np.stack([s.embedding for s in result.segments]).astype(np.float32))
+    np.savez_compressed(
+        buf,
+        start_s=np.array([s.start_s for s in result.segments], np.float32),
+        end_s=np.array([s.end_s for s in result.segments], np.float32),
+        embeddings=np.stack([s.embedding for s in result.segments]).astype(np.float32),
+    )
     files["segment_embeddings_file"] = _store(f"{base}/segments.npz", buf.getvalue())
     if result.audio16k is not None:
         buf = io.BytesIO()
@@ -191,9 +197,13 @@ def analysis_save(*, recording: Recording, result: Analysis) -> EmotionAnalysis:
                 analysed_s=result.analysed_s,
                 segment_count=len(result.segments),
                 processing_s=result.processing_s,
-                segments=[[round(s.start_s, 3), round(s.end_s, 3), *[round(float(p), 6) for p in s.probabilities]]
-                          for s in result.segments],
-                timings={k: round(v, 3) for k, v in {**result.timings, "total_s": result.processing_s}.items()},
+                segments=[
+                    [round(s.start_s, 3), round(s.end_s, 3), *[round(float(p), 6) for p in s.probabilities]]
+                    for s in result.segments
+                ],
+                timings={
+                    k: round(v, 3) for k, v in {**result.timings, "total_s": result.processing_s}.items()
+                },
                 result_file=files.get("result_file", ""),
                 embedding_file=files.get("embedding_file", ""),
                 audio_file=files.get("audio_file", ""),
@@ -203,7 +213,10 @@ def analysis_save(*, recording: Recording, result: Analysis) -> EmotionAnalysis:
         )
         analysis.full_clean(validate_unique=False)
         Recording.objects.filter(pk=recording.pk).update(
-            status=Recording.Status.DONE, error="", progress=100, finished_at=timezone.now(),
+            status=Recording.Status.DONE,
+            error="",
+            progress=100,
+            finished_at=timezone.now(),
             updated_at=timezone.now(),
         )
     return analysis

@@ -45,7 +45,9 @@ class RecordingOutputSerializer(serializers.ModelSerializer):
             "channels",
             "audio_format",
             "channel",
+            "granularity",
             "consent_confirmed",
+            "progress",
             "created_at",
             "started_at",
             "finished_at",
@@ -84,7 +86,9 @@ class SessionDetailApi(APIView):
         session = get_object_or_404(TherapySession.objects.for_user(request.user), pk=pk)
         data = SessionOutputSerializer(session).data
         recordings = session.recordings.order_by("created_at").prefetch_related("analyses")
-        data["recordings"] = RecordingOutputSerializer(recordings, many=True).data
+        data["recordings"] = RecordingOutputSerializer(
+            recordings, many=True, context={"request": request}
+        ).data
         return Response(data)
 
 
@@ -95,6 +99,9 @@ class RecordingUploadApi(APIView):
         file = serializers.FileField(allow_empty_file=True)
         consent_confirmed = serializers.BooleanField()
         channel = serializers.ChoiceField(choices=Recording.Channel.choices, default=Recording.Channel.MIX)
+        granularity = serializers.ChoiceField(
+            choices=Recording.Granularity.choices, default=Recording.Granularity.UTTERANCE
+        )
 
     def post(self, request: Request, pk: str) -> Response:
         session = get_object_or_404(TherapySession.objects.for_user(request.user), pk=pk)
@@ -106,6 +113,7 @@ class RecordingUploadApi(APIView):
                 upload=data.validated_data["file"],
                 consent_confirmed=data.validated_data["consent_confirmed"],
                 channel=data.validated_data["channel"],
+                granularity=data.validated_data["granularity"],
                 uploaded_by=request.user,
             )
         except services.UploadTooLarge as exc:
@@ -113,7 +121,10 @@ class RecordingUploadApi(APIView):
         except ValidationError as exc:
             body = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
             return Response(body, status=status.HTTP_400_BAD_REQUEST)
-        return Response(RecordingOutputSerializer(recording).data, status=status.HTTP_201_CREATED)
+        return Response(
+            RecordingOutputSerializer(recording, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class RecordingDetailApi(APIView):
@@ -121,4 +132,4 @@ class RecordingDetailApi(APIView):
         recording = get_object_or_404(
             Recording.objects.for_user(request.user).prefetch_related("analyses"), pk=pk
         )
-        return Response(RecordingOutputSerializer(recording).data)
+        return Response(RecordingOutputSerializer(recording, context={"request": request}).data)

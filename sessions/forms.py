@@ -19,13 +19,19 @@ class SessionForm(forms.Form):
 class RecordingUploadForm(forms.Form):
     file = forms.FileField(
         label="Recording",
-        help_text="WAV, FLAC, OGG or MP3 of the session.",
+        help_text="WAV, FLAC, MP3, M4A, OGG/Opus or WebM of the session.",
         widget=forms.ClearableFileInput(attrs={"accept": "audio/*"}),
     )
     channel = forms.ChoiceField(
         choices=Recording.Channel.choices,
         initial=Recording.Channel.MIX,
         help_text="If patient and clinician are on separate channels, analyse only the patient's.",
+    )
+    granularity = forms.ChoiceField(
+        choices=Recording.Granularity.choices,
+        initial=Recording.Granularity.UTTERANCE,
+        required=False,
+        help_text="Frame granularity adds a 20 ms emotion timeline (larger files).",
     )
     consent_confirmed = forms.BooleanField(
         label="The patient consented to this recording being stored and analysed.",

@@ -72,6 +72,7 @@ class Recording(models.Model):
     channels = models.PositiveSmallIntegerField()
     audio_format = models.CharField(max_length=32, blank=True)
     channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.MIX)
+
     class Granularity(models.TextChoices):
         UTTERANCE = "utterance", "Per speech segment (utterance)"
         FRAME = "frame", "Per segment and every 20 ms frame"

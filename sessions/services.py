@@ -30,6 +30,8 @@ _FORMAT_EXT = {
     "RF64": "wav",
     "W64": "w64",
     "CAF": "caf",
+    "MOV": "m4a",
+    "MATROSKA": "webm",
 }
 
 
@@ -79,6 +81,7 @@ def recording_create(
     consent_confirmed: bool,
     uploaded_by: Any,
     channel: str = Recording.Channel.MIX,
+    granularity: str = Recording.Granularity.UTTERANCE,
 ) -> Recording:
     """Validate the audio by its content, store it under a server-made name and queue its analysis.
 
@@ -91,6 +94,8 @@ def recording_create(
         )
     if channel not in CHANNELS:
         raise ValidationError({"channel": f"Choose one of: {', '.join(CHANNELS)}."})
+    if granularity not in Recording.Granularity.values:
+        raise ValidationError({"granularity": "Choose utterance or frame."})
     tmp, digest, size = _spool(upload, settings.SER_MAX_UPLOAD_BYTES)
     try:
         if size == 0:
@@ -100,12 +105,14 @@ def recording_create(
             verify_decodes(tmp.name, info)
         except AudioError as exc:
             raise ValidationError({"file": str(exc)}, code="invalid_audio") from exc
+        if channel == Recording.Channel.RIGHT and info.channels < 2:
+            raise ValidationError({"channel": "The recording has one channel; choose mix or left."})
         original = str(getattr(upload, "name", "") or "")
         # Kept only as metadata: strip path parts and control characters, cap the length.
         original = "".join(ch for ch in original.replace("\\", "/").rsplit("/", 1)[-1] if ch.isprintable())[
             :255
         ]
-        ext = _FORMAT_EXT.get(info.format, "audio")
+        ext = _FORMAT_EXT.get(info.format) or _FORMAT_EXT.get(info.format.split("/")[0], "audio")
         with transaction.atomic():
             recording = Recording(
                 id=uuid.uuid4(),
@@ -118,6 +125,7 @@ def recording_create(
                 channels=info.channels,
                 audio_format=info.format,
                 channel=channel,
+                granularity=granularity,
                 consent_confirmed=True,
                 uploaded_by=uploaded_by,
             )

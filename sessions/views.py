@@ -73,6 +73,7 @@ def recording_upload(request: HttpRequest, pk: str) -> HttpResponse:
                 upload=form.cleaned_data["file"],
                 consent_confirmed=form.cleaned_data["consent_confirmed"],
                 channel=form.cleaned_data["channel"],
+                granularity=form.cleaned_data["granularity"] or Recording.Granularity.UTTERANCE,
                 uploaded_by=request.user,
             )
         except ValidationError as exc:

@@ -54,14 +54,16 @@ def espeak(text: str, *, voice: str = "en-us", speed: int = 165, pitch: int = 50
 
     wav = subprocess.run(
         ["espeak-ng", "-v", voice, "-s", str(speed), "-p", str(pitch), "--stdout", text],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     ).stdout
     data, sr = sf.read(io.BytesIO(wav), dtype="float32")
     return data, sr
 
 
-def conversation(turns: list[tuple[str, str]], *, pause_s: float = 1.5, lead_s: float = 1.0,
-                 sr: int = 16000) -> tuple[np.ndarray, list[tuple[float, float, str]]]:
+def conversation(
+    turns: list[tuple[str, str]], *, pause_s: float = 1.5, lead_s: float = 1.0, sr: int = 16000
+) -> tuple[np.ndarray, list[tuple[float, float, str]]]:
     """Two speakers on two channels: `turns` is [(channel 'left'|'right', text), …]. Returns the
     (frames, 2) float32 audio and where each turn is [(start_s, end_s, channel)]."""
     import soxr
@@ -81,10 +83,13 @@ def conversation(turns: list[tuple[str, str]], *, pause_s: float = 1.5, lead_s: 
     return np.concatenate(parts), where
 
 
-def speech_wav_bytes(lines: list[tuple[str, str]] | None = None, *, sr: int = 16000, fmt: str = "WAV") -> bytes:
+def speech_wav_bytes(
+    lines: list[tuple[str, str]] | None = None, *, sr: int = 16000, fmt: str = "WAV"
+) -> bytes:
     """A two-channel conversation with pauses, as file bytes."""
-    audio, _ = conversation(lines or [("left", "I felt calmer this week, mostly."),
-                                      ("right", "What helped the most?")], sr=sr)
+    audio, _ = conversation(
+        lines or [("left", "I felt calmer this week, mostly."), ("right", "What helped the most?")], sr=sr
+    )
     buf = io.BytesIO()
     sf.write(buf, audio, sr, format=fmt, subtype="PCM_16")
     return buf.getvalue()

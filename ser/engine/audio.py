@@ -78,8 +78,13 @@ def _probe_pyav(path: Path) -> AudioInfo:
         raise AudioError(_UNREADABLE) from exc
     if sr <= 0 or channels <= 0:
         raise AudioError("The audio header is invalid (no sample rate or channels).")
-    return AudioInfo(format=f"{fmt}/{codec}", sample_rate=sr, channels=channels,
-                     frames=int(round(seconds * sr)), backend="pyav")
+    return AudioInfo(
+        format=f"{fmt}/{codec}",
+        sample_rate=sr,
+        channels=channels,
+        frames=int(round(seconds * sr)),
+        backend="pyav",
+    )
 
 
 def probe(path: str | os.PathLike[str], *, max_duration_s: float | None = None) -> AudioInfo:
@@ -91,8 +96,12 @@ def probe(path: str | os.PathLike[str], *, max_duration_s: float | None = None) 
         raise AudioError("The file is empty. Choose the session's audio recording and try again.")
     try:
         sfi = sf.info(str(p))
-        info = AudioInfo(format=str(sfi.format), sample_rate=int(sfi.samplerate),
-                         channels=int(sfi.channels), frames=int(sfi.frames))
+        info = AudioInfo(
+            format=str(sfi.format),
+            sample_rate=int(sfi.samplerate),
+            channels=int(sfi.channels),
+            frames=int(sfi.frames),
+        )
         if info.sample_rate <= 0 or info.channels <= 0:
             raise AudioError("The audio header is invalid (no sample rate or channels).")
     except AudioError:
@@ -124,8 +133,9 @@ def _blocks_pyav(path: Path, info: AudioInfo) -> Iterator[np.ndarray]:
     with av.open(str(path), metadata_errors="ignore") as container:
         stream = container.streams.audio[0]
         # Convert every decoded frame to planar float32 at the stream's own rate and layout.
-        resampler = av.AudioResampler(format="fltp", layout=stream.codec_context.layout,
-                                      rate=info.sample_rate)
+        resampler = av.AudioResampler(
+            format="fltp", layout=stream.codec_context.layout, rate=info.sample_rate
+        )
         for packet in container.demux(stream):
             for frame in packet.decode():
                 for out in resampler.resample(frame):
@@ -171,8 +181,11 @@ def load_16k_mono(
     if channel == "right" and info.channels < 2:
         raise AudioError("The right channel was chosen, but the recording has only one channel.")
     blocks = _blocks_soundfile(p, info) if info.backend == "soundfile" else _blocks_pyav(p, info)
-    stream = None if info.sample_rate == TARGET_SR else soxr.ResampleStream(
-        info.sample_rate, TARGET_SR, 1, dtype="float32", quality="HQ")
+    stream = (
+        None
+        if info.sample_rate == TARGET_SR
+        else soxr.ResampleStream(info.sample_rate, TARGET_SR, 1, dtype="float32", quality="HQ")
+    )
     out: list[np.ndarray] = []
     seen = 0
     try:

@@ -168,7 +168,9 @@ def _lean_loading(dtype: Any) -> Iterator[None]:
 class EmotionModel:
     """A loaded emotion2vec+ model. Calls are serialised by a lock."""
 
-    def __init__(self, auto_model: Any, info: ModelInfo, order: list[int], *, batch_seconds: float = 60.0) -> None:
+    def __init__(
+        self, auto_model: Any, info: ModelInfo, order: list[int], *, batch_seconds: float = 60.0
+    ) -> None:
         self._auto = auto_model
         self.info = info
         self._order = order
@@ -201,8 +203,11 @@ class EmotionModel:
         if looks_local:
             missing = [f for f in REQUIRED_FILES if not (path / f).is_file()]
             if missing:
-                where = ("the directory does not exist" if not path.is_dir()
-                         else f"the directory lacks {', '.join(missing)}")
+                where = (
+                    "the directory does not exist"
+                    if not path.is_dir()
+                    else f"the directory lacks {', '.join(missing)}"
+                )
                 raise ModelUnavailableError(_missing_message(source, where))
         threads = threads or os.cpu_count() or 1
         chosen = choose_precision(precision, device)
@@ -233,7 +238,9 @@ class EmotionModel:
             raise ModelUnavailableError(_missing_message(source, str(exc))) from exc
         proj = getattr(auto.model, "proj", None)
         if proj is None:
-            raise ModelUnavailableError(_missing_message(source, "the checkpoint has no emotion classifier head"))
+            raise ModelUnavailableError(
+                _missing_message(source, "the checkpoint has no emotion classifier head")
+            )
         if chosen == "int8":
             _quantize_linear_layers(auto.model)
         if chosen != "fp32":
@@ -323,9 +330,7 @@ class EmotionModel:
             source[b, : w.size] = x
             pad[b, w.size :] = True
         with self._autocast():
-            out = net.extract_features(
-                source.to(device), padding_mask=pad.to(device) if pad.any() else None
-            )
+            out = net.extract_features(source.to(device), padding_mask=pad.to(device) if pad.any() else None)
         feats = out["x"].float()
         frame_pad = out.get("padding_mask")
         weight = net.proj.weight.float()
@@ -341,12 +346,14 @@ class EmotionModel:
                 fp = torch.softmax(F.linear(f, weight, bias), dim=-1).cpu().numpy()[:, self._order]
                 frame_probs = fp.astype(np.float32)
                 frame_feats = f.cpu().numpy().astype(np.float32)
-            results.append(Scores(
-                probabilities=probs / probs.sum(),
-                embedding=emb.cpu().numpy().astype(np.float32),
-                frames=frame_feats,
-                frame_probabilities=frame_probs,
-            ))
+            results.append(
+                Scores(
+                    probabilities=probs / probs.sum(),
+                    embedding=emb.cpu().numpy().astype(np.float32),
+                    frames=frame_feats,
+                    frame_probabilities=frame_probs,
+                )
+            )
         return results
 
 
@@ -357,7 +364,6 @@ def _quantize_linear_layers(net: Any) -> None:
     qconfig = torch.ao.quantization.default_dynamic_qconfig
     spec = {name: qconfig for name, _ in net.named_children() if name != "proj"}
     torch.ao.quantization.quantize_dynamic(net, spec, dtype=torch.qint8, inplace=True)
-
 
 
 def _fused_attention_forward(self: Any, x: Any, padding_mask: Any = None, alibi_bias: Any = None) -> Any:

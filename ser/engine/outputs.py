@@ -22,8 +22,10 @@ from .audio import write_wav_16k
 from .labels import EMOTIONS
 from .pipeline import Analysis
 
-NOTICE_TEST = ("Produced by a random-initialised TEST checkpoint: the scores are meaningless and must "
-               "not be used clinically.")
+NOTICE_TEST = (
+    "Produced by a random-initialised TEST checkpoint: the scores are meaningless and must "
+    "not be used clinically."
+)
 NOTICE = "Decision support, not a diagnosis."
 
 
@@ -35,8 +37,9 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
     return h.hexdigest()
 
 
-def result_document(analysis: Analysis, *, input_sha256: str, source_name: str = "",
-                    created: datetime | None = None) -> dict[str, Any]:
+def result_document(
+    analysis: Analysis, *, input_sha256: str, source_name: str = "", created: datetime | None = None
+) -> dict[str, Any]:
     info = analysis.model
     doc: dict[str, Any] = {
         "emotion": analysis.dominant,
@@ -59,14 +62,21 @@ def result_document(analysis: Analysis, *, input_sha256: str, source_name: str =
         "embedding_dim": int(analysis.embedding.shape[0]),
         "processing_s": round(analysis.processing_s, 3),
         "segments": [
-            {"start_s": round(s.start_s, 3), "end_s": round(s.end_s, 3), "emotion": EMOTIONS[int(np.argmax(s.probabilities))],
-             "scores": {e: round(float(p), 6) for e, p in zip(EMOTIONS, s.probabilities, strict=True)}}
+            {
+                "start_s": round(s.start_s, 3),
+                "end_s": round(s.end_s, 3),
+                "emotion": EMOTIONS[int(np.argmax(s.probabilities))],
+                "scores": {e: round(float(p), 6) for e, p in zip(EMOTIONS, s.probabilities, strict=True)},
+            }
             for s in analysis.segments
         ],
     }
     if analysis.frames is not None:
-        doc["frames"] = {"count": int(analysis.frames.times_s.shape[0]), "rate_hz": 50,
-                         "smoothing": "centred moving average over 5 frames (100 ms)"}
+        doc["frames"] = {
+            "count": int(analysis.frames.times_s.shape[0]),
+            "rate_hz": 50,
+            "smoothing": "centred moving average over 5 frames (100 ms)",
+        }
     return doc
 
 
@@ -82,9 +92,13 @@ def frames_npz_bytes(analysis: Analysis) -> bytes | None:
     if analysis.frames is None:
         return None
     buf = io.BytesIO()
-    np.savez_compressed(buf, times_s=analysis.frames.times_s.astype(np.float32),
-                        scores=analysis.frames.probabilities, embeddings=analysis.frames.embeddings,
-                        classes=np.array(EMOTIONS))
+    np.savez_compressed(
+        buf,
+        times_s=analysis.frames.times_s.astype(np.float32),
+        scores=analysis.frames.probabilities,
+        embeddings=analysis.frames.embeddings,
+        classes=np.array(EMOTIONS),
+    )
     return buf.getvalue()
 
 
@@ -93,8 +107,9 @@ def safe_stem(name: str) -> str:
     return stem[:80]
 
 
-def write_outputs(folder: str | os.PathLike[str], analysis: Analysis, *, input_sha256: str,
-                  source_name: str = "") -> Path:
+def write_outputs(
+    folder: str | os.PathLike[str], analysis: Analysis, *, input_sha256: str, source_name: str = ""
+) -> Path:
     """Write result.json, embedding.npy and processed_audio.wav into `folder`."""
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)

@@ -167,8 +167,16 @@ def analyse_file(
     t0 = time.perf_counter()
     wav = load_16k_mono(path, channel=channel, max_duration_s=max_duration_s)
     t_decode = time.perf_counter() - t0
-    result = analyse_waveform(wav, model, granularity=granularity, channel=channel, vad=vad,
-                              progress=progress, keep_audio=keep_audio)
+    result = analyse_waveform(
+        wav,
+        model,
+        granularity=granularity,
+        channel=channel,
+        vad=vad,
+        progress=progress,
+        keep_audio=keep_audio,
+    )
     # The processing time covers decoding and resampling too: it is what the user waited for.
-    return replace(result, processing_s=time.perf_counter() - t0,
-                   timings={"decode_s": t_decode, **result.timings})
+    return replace(
+        result, processing_s=time.perf_counter() - t0, timings={"decode_s": t_decode, **result.timings}
+    )

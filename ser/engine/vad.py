@@ -66,7 +66,11 @@ def shape_segments(regions: list[tuple[int, int]], n_samples: int, cfg: VadConfi
     """Merge across short pauses up to max length, split what is longer into equal pieces, and
     widen pieces shorter than min length with the audio around them."""
     sr = TARGET_SR
-    max_len, min_len, gap = int(cfg.max_segment_s * sr), int(cfg.min_segment_s * sr), int(cfg.merge_gap_s * sr)
+    max_len, min_len, gap = (
+        int(cfg.max_segment_s * sr),
+        int(cfg.min_segment_s * sr),
+        int(cfg.merge_gap_s * sr),
+    )
     merged: list[list[int]] = []
     for start, end in sorted(regions):
         if merged and start - merged[-1][1] <= gap and end - merged[-1][0] <= max_len:
@@ -78,7 +82,9 @@ def shape_segments(regions: list[tuple[int, int]], n_samples: int, cfg: VadConfi
         length = end - start
         parts = max(1, -(-length // max_len))  # ceil
         step = length / parts
-        pieces.extend((start + int(round(i * step)), start + int(round((i + 1) * step))) for i in range(parts))
+        pieces.extend(
+            (start + int(round(i * step)), start + int(round((i + 1) * step))) for i in range(parts)
+        )
     shaped: list[tuple[int, int]] = []
     for start, end in pieces:
         if end - start < min_len:

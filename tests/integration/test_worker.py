@@ -19,9 +19,9 @@ from django.db import connection
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from ser.engine.model import choose_precision
 from ser.models import EmotionAnalysis
 from sessions.models import Recording
-from ser.engine.model import choose_precision
 from tests.audio import speech_wav_bytes
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

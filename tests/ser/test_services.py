@@ -7,10 +7,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from ser import services
+from ser.engine.model import choose_precision
 from ser.models import EmotionAnalysis
 from sessions.models import Recording
 from sessions.services import recording_create
-from ser.engine.model import choose_precision
 from tests.audio import speech_wav_bytes
 
 pytestmark = pytest.mark.django_db
@@ -62,7 +62,11 @@ def test_it_saves_one_analysis_with_provenance_and_marks_the_recording_done(reco
     import soundfile as sf
 
     audio, rate = sf.read(analysis.audio_file.open("rb"))
-    assert rate == 16000 and audio.ndim == 1 and len(audio) / rate == pytest.approx(analysis.duration_s, abs=0.05)
+    assert (
+        rate == 16000
+        and audio.ndim == 1
+        and len(audio) / rate == pytest.approx(analysis.duration_s, abs=0.05)
+    )
 
 
 def test_running_twice_leaves_one_analysis(recording) -> None:  # type: ignore[no-untyped-def]

@@ -153,3 +153,25 @@ def test_the_web_form_uploads_and_shows_errors_in_words(web, session, settings, 
     assert good.status_code == 200
     assert "visit.wav" in good.content.decode()
     assert Recording.objects.filter(session=session).count() == 1
+
+
+def test_it_accepts_m4a_and_webm_by_content(api, session, settings, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+
+    monkeypatch.setattr("ser.tasks.analyse_recording.delay", lambda *a, **k: None)
+    src = tmp_path / "src.wav"
+    src.write_bytes(wav_bytes(2.0, sr=44100, channels=2))
+    for ext, codec in (("m4a", "aac"), ("webm", "libopus")):
+        out = tmp_path / f"clip.{ext}"
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(src), "-c:a", codec, str(out)], check=True)
+        response = _post(api, session, out.read_bytes(), name=f"browser.{ext}")
+        assert response.status_code == 201, response.content
+        recording = Recording.objects.get(pk=response.json()["id"])
+        assert recording.channels == 2 and recording.duration_s == pytest.approx(2.0, abs=0.1)
+        assert Path(recording.file.name).suffix == f".{ext}"
+
+
+def test_it_refuses_the_right_channel_of_a_mono_file(api, session) -> None:  # type: ignore[no-untyped-def]
+    response = _post(api, session, wav_bytes(1.0), channel="right")
+    assert response.status_code == 400 and "one channel" in response.content.decode()
+    assert Recording.objects.count() == 0

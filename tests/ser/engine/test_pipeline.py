@@ -114,14 +114,16 @@ def test_the_fast_paths_agree_with_fp32(test_model_dir, talk, model) -> None:  #
 
 def test_batched_scoring_matches_one_at_a_time_and_funasr_generate(model, talk) -> None:  # type: ignore[no-untyped-def]
     wav = talk[0].mean(axis=1)
-    pieces = [wav[int(a * SR): int(b * SR)] for a, b, _ in talk[1]]
+    pieces = [wav[int(a * SR) : int(b * SR)] for a, b, _ in talk[1]]
     single = [model.score(p) for p in pieces]
     model.batch_seconds = 60.0
     batched = model.score_many(pieces)
     for a, b in zip(single, batched, strict=True):
         np.testing.assert_allclose(a.probabilities, b.probabilities, atol=2e-3)
     # One input through FunASR's own generate() gives what our scoring gives.
-    res = model._auto.generate(pieces[0], granularity="utterance", extract_embedding=True, disable_pbar=True)[0]
+    res = model._auto.generate(pieces[0], granularity="utterance", extract_embedding=True, disable_pbar=True)[
+        0
+    ]
     np.testing.assert_allclose(np.asarray(res["scores"]), single[0].probabilities, atol=1e-5)
     np.testing.assert_allclose(res["feats"], single[0].embedding, rtol=1e-4, atol=1e-5)
 
@@ -129,9 +131,12 @@ def test_batched_scoring_matches_one_at_a_time_and_funasr_generate(model, talk) 
 def test_segments_are_merged_split_and_widened_into_range() -> None:
     cfg = VadConfig(min_segment_s=1.0, max_segment_s=4.0, merge_gap_s=0.5)
     sec = SR
-    regions = [(0, 1 * sec), (int(1.2 * sec), 2 * sec),  # merged across a 0.2 s pause
-               (5 * sec, 15 * sec),  # 10 s: split into 3 pieces ≤ 4 s
-               (20 * sec, int(20.3 * sec))]  # 0.3 s: widened to 1 s
+    regions = [
+        (0, 1 * sec),
+        (int(1.2 * sec), 2 * sec),  # merged across a 0.2 s pause
+        (5 * sec, 15 * sec),  # 10 s: split into 3 pieces ≤ 4 s
+        (20 * sec, int(20.3 * sec)),
+    ]  # 0.3 s: widened to 1 s
     shaped = shape_segments(regions, 30 * sec, cfg)
     assert shaped[0] == (0, 2 * sec)
     assert len(shaped) == 1 + 3 + 1
@@ -139,10 +144,17 @@ def test_segments_are_merged_split_and_widened_into_range() -> None:
     assert shaped[-1][0] < 20 * sec and shaped[-1][1] > int(20.3 * sec)
 
 
-@pytest.mark.parametrize("ext, rate, args", [
-    ("wav", 8000, ["-c:a", "pcm_s16le"]), ("flac", 44100, []), ("mp3", 22050, ["-b:a", "64k"]),
-    ("m4a", 44100, ["-c:a", "aac"]), ("ogg", 48000, ["-c:a", "libopus"]), ("webm", 48000, ["-c:a", "libopus"]),
-])
+@pytest.mark.parametrize(
+    "ext, rate, args",
+    [
+        ("wav", 8000, ["-c:a", "pcm_s16le"]),
+        ("flac", 44100, []),
+        ("mp3", 22050, ["-b:a", "64k"]),
+        ("m4a", 44100, ["-c:a", "aac"]),
+        ("ogg", 48000, ["-c:a", "libopus"]),
+        ("webm", 48000, ["-c:a", "libopus"]),
+    ],
+)
 def test_common_formats_and_rates_decode_to_16k(tmp_path, ext: str, rate: int, args: list[str]) -> None:
     import subprocess
 
@@ -152,7 +164,9 @@ def test_common_formats_and_rates_decode_to_16k(tmp_path, ext: str, rate: int, a
     src = tmp_path / "src.wav"
     sf.write(src, np.stack([speech, speech * 0.5], axis=1), sr)
     out = tmp_path / f"clip.{ext}"
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(src), "-ar", str(rate), *args, str(out)], check=True)
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-i", str(src), "-ar", str(rate), *args, str(out)], check=True
+    )
     info = probe(out)
     assert info.sample_rate == rate and info.channels == 2
     wav = load_16k_mono(out, channel="left")

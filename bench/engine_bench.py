@@ -1,0 +1,315 @@
+"""Engine benchmark: plain FunASR vs our pipeline on the same long two-speaker recording.
+
+    python bench/engine_bench.py            # full: plus_large-size random checkpoint, 10-min recording
+    python bench/engine_bench.py --quick    # tiny checkpoint, ~30 s recording (runs in the tests)
+
+Every measured run happens in its own subprocess so its peak RSS is its own. Prints progress to
+stderr and one JSON line last on stdout. See ../shared/performance.md for the protocol.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+LINES = [
+    "I have not been sleeping well since the last time we met.",
+    "Can you tell me what the nights have been like?",
+    "Mostly I lie awake and go over the same conversations again and again.",
+    "That sounds exhausting. What goes through your mind?",
+    "That I said the wrong thing, that people are disappointed in me.",
+    "Has anything helped, even a little, during the week?",
+    "Walking in the morning helped. I felt lighter for a few hours.",
+    "Let's think about how to build more of those mornings into your week.",
+    "Work has been calmer, and my sister called on Sunday, which was nice.",
+    "I noticed you smiled when you mentioned your sister.",
+    "Yes. We used to be close, and I would like that again.",
+    "What would a first small step towards that look like?",
+]
+
+
+def log(msg: str) -> None:
+    print(f"[bench] {msg}", file=sys.stderr, flush=True)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# --------------------------------------------------------------------------- the recording
+
+
+def make_recording(
+    path: Path, *, seconds: float, silence: float = 0.30, sr: int = 44100, seed: int = 0
+) -> dict:
+    """Two speakers on two channels (patient left, clinician right), turns separated by pauses so
+    that about `silence` of the recording is silent. espeak-ng speech, or speech-like noise bursts."""
+    import shutil
+
+    import soundfile as sf
+    import soxr
+
+    rng = np.random.default_rng(seed)
+    have_espeak = shutil.which("espeak-ng") is not None
+    turns, speech_total, i = [], 0.0, 0
+    while speech_total < seconds * (1 - silence):
+        channel = i % 2
+        if have_espeak:
+            from tests.audio import espeak
+
+            voice, pitch = ("en-us+m3", 40) if channel == 0 else ("en-us+f3", 70)
+            text = " ".join(rng.choice(LINES, size=int(rng.integers(1, 4))))
+            x, rate = espeak(str(text), voice=voice, pitch=pitch, speed=int(rng.integers(150, 185)))
+            x = soxr.resample(x, rate, sr).astype(np.float32)
+        else:
+            n = int(rng.uniform(2, 9) * sr)
+            env = np.abs(np.sin(np.linspace(0, rng.uniform(8, 30), n))) ** 2
+            x = (0.2 * rng.standard_normal(n) * env).astype(np.float32)
+        turns.append((channel, x))
+        speech_total += x.size / sr
+        i += 1
+    gap_total = speech_total * silence / (1 - silence)
+    gaps = rng.dirichlet(np.ones(len(turns) + 1)) * gap_total
+    audio = np.zeros((int((speech_total + gap_total) * sr) + sr, 2), np.float32)
+    pos = int(gaps[0] * sr)
+    for (channel, x), gap in zip(turns, gaps[1:], strict=True):
+        audio[pos : pos + x.size, channel] = 0.8 * x
+        pos += x.size + int(gap * sr)
+    audio = audio[:pos]
+    sf.write(path, audio, sr, subtype="PCM_16")
+    return {
+        "audio_s": audio.shape[0] / sr,
+        "speech_s": speech_total,
+        "turns": len(turns),
+        "speech": "espeak-ng" if have_espeak else "noise-bursts",
+    }
+
+
+# --------------------------------------------------------------------------- subprocess runs
+
+
+def run_child(args: list[str]) -> dict:
+    out = subprocess.run([sys.executable, __file__, *args], check=True, capture_output=True, text=True)
+    for line in out.stderr.splitlines():
+        if line.startswith("[bench]"):
+            print(line, file=sys.stderr)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def child_baseline(model_dir: str, audio: str, threads: int) -> dict:
+    """What a user of FunASR alone does: AutoModel, then generate() on ≤ 30 s fixed windows, fp32."""
+    import torch
+    from funasr import AutoModel
+
+    from ser.engine.audio import load_16k_mono
+
+    t = time.perf_counter()
+    model = AutoModel(
+        model=model_dir, disable_update=True, device="cpu", ncpu=threads, disable_pbar=True, log_level="ERROR"
+    )
+    torch.set_num_threads(threads)
+    load_s = time.perf_counter() - t
+    t = time.perf_counter()
+    wav = load_16k_mono(audio, channel="mix")
+    step = 30 * 16000
+    embs = []
+    for start in range(0, wav.size, step):
+        piece = wav[start : start + step]
+        if piece.size < 8000:
+            continue
+        res = model.generate(piece, granularity="utterance", extract_embedding=True, disable_pbar=True)[0]
+        embs.append(res["feats"])
+    return {
+        "seconds": time.perf_counter() - t,
+        "load_s": load_s,
+        "windows": len(embs),
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def child_ours(
+    model_dir: str,
+    audio: str,
+    threads: int,
+    precision: str,
+    channel: str,
+    out: str,
+    batch_seconds: float,
+    max_segment_s: float,
+) -> dict:
+    from ser.engine.model import EmotionModel
+    from ser.engine.pipeline import analyse_file
+    from ser.engine.vad import VadConfig
+
+    t = time.perf_counter()
+    model = EmotionModel.load(model_dir, threads=threads, precision=precision, batch_seconds=batch_seconds)
+    load_s = time.perf_counter() - t
+    load_peak = peak_rss_mb()
+    t = time.perf_counter()
+    result = analyse_file(audio, model, channel=channel, vad=VadConfig(max_segment_s=max_segment_s))
+    seconds = time.perf_counter() - t
+    np.savez(
+        out,
+        starts=[s.start_s for s in result.segments],
+        ends=[s.end_s for s in result.segments],
+        emb=np.stack([s.embedding for s in result.segments]),
+        probs=np.stack([s.probabilities for s in result.segments]),
+    )
+    return {
+        "seconds": seconds,
+        "load_s": load_s,
+        "precision": model.info.precision,
+        "segments": len(result.segments),
+        "speech_s": result.analysed_s,
+        "timings": result.timings,
+        "peak_rss_mb": peak_rss_mb(),
+        "load_peak_rss_mb": load_peak,
+    }
+
+
+def child_reference(model_dir: str, audio: str, threads: int, segments: str, limit: int) -> dict:
+    """fp32, FunASR's own attention, one segment at a time, on the fast run's segments."""
+    from ser.engine.audio import load_16k_mono
+    from ser.engine.model import EmotionModel
+
+    model = EmotionModel.load(model_dir, threads=threads, precision="fp32")
+    seg = np.load(segments)
+    wav = load_16k_mono(audio, channel="mix")
+    n = min(limit, len(seg["starts"])) if limit > 0 else len(seg["starts"])
+    pick = np.linspace(0, len(seg["starts"]) - 1, n).round().astype(int) if n else np.array([], int)
+    cos, diff = [], []
+    for i in pick:
+        ref = model.score(wav[int(seg["starts"][i] * 16000) : int(seg["ends"][i] * 16000)])
+        fast = seg["emb"][i]
+        cos.append(float(np.dot(ref.embedding, fast) / np.linalg.norm(ref.embedding) / np.linalg.norm(fast)))
+        diff.append(float(np.abs(ref.probabilities - seg["probs"][i]).max()))
+    return {
+        "compared": int(len(pick)),
+        "mean_cosine": float(np.mean(cos)) if cos else 1.0,
+        "min_cosine": float(np.min(cos)) if cos else 1.0,
+        "max_prob_diff": float(np.max(diff)) if diff else 0.0,
+    }
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="tiny model, ~30 s audio (for the tests)")
+    ap.add_argument("--minutes", type=float, default=10.0)
+    ap.add_argument(
+        "--cache", default=os.environ.get("BENCH_CACHE", str(Path.home() / ".cache" / "clinic-ser"))
+    )
+    ap.add_argument("--threads", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--precision", default="auto")
+    ap.add_argument("--batch-seconds", type=float, default=20.0)
+    ap.add_argument("--max-segment-s", type=float, default=20.0)
+    ap.add_argument("--fidelity-segments", type=int, default=40, help="0 = all")
+    ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+
+    if args.child:
+        kind, *rest = args.child
+        if kind == "baseline":
+            result = child_baseline(rest[0], rest[1], int(rest[2]))
+        elif kind == "ours":
+            result = child_ours(
+                rest[0], rest[1], int(rest[2]), rest[3], rest[4], rest[5], float(rest[6]), float(rest[7])
+            )
+        else:
+            result = child_reference(rest[0], rest[1], int(rest[2]), rest[3], int(rest[4]))
+        print(json.dumps(result))
+        return
+
+    from ser.engine.checkpoint import write_test_checkpoint
+
+    cache = Path(args.cache)
+    cache.mkdir(parents=True, exist_ok=True)
+    size = "tiny" if args.quick else "large"
+    seconds = 30.0 if args.quick else args.minutes * 60
+    log(f"checkpoint: {size} (random-initialised, real format) in {cache}")
+    model_dir = str(write_test_checkpoint(cache / f"emotion2vec-{size}-random", size=size))
+    audio = cache / f"session-{int(seconds)}s-2ch-44k.wav"
+    meta_path = audio.with_suffix(".json")
+    if not audio.exists() or not meta_path.exists():
+        log(f"making a {seconds / 60:.1f}-minute two-speaker recording")
+        meta_path.write_text(json.dumps(make_recording(audio, seconds=seconds)))
+    meta = json.loads(meta_path.read_text())
+    audio_s = meta["audio_s"]
+    t = str(args.threads)
+    common = [str(args.batch_seconds), str(args.max_segment_s)]
+
+    log("baseline: FunASR AutoModel.generate on 30 s fixed windows, fp32")
+    base = run_child(["--child", "baseline", model_dir, str(audio), t])
+    log(f"  {base['seconds']:.1f} s, RTF {base['seconds'] / audio_s:.3f}, peak {base['peak_rss_mb']:.0f} MB")
+    segs = str(cache / "bench-segments.npz")
+    log(
+        "ours: decode → channel → 16 kHz → VAD → batched emotion2vec (fast path) → aggregates, mixed channels"
+    )
+    ours = run_child(["--child", "ours", model_dir, str(audio), t, args.precision, "mix", segs, *common])
+    log(
+        f"  {ours['seconds']:.1f} s, RTF {ours['seconds'] / audio_s:.3f}, {ours['precision']}, "
+        f"{ours['segments']} segments, peak {ours['peak_rss_mb']:.0f} MB, stages {ours['timings']}"
+    )
+    patient = run_child(
+        [
+            "--child",
+            "ours",
+            model_dir,
+            str(audio),
+            t,
+            args.precision,
+            "left",
+            str(cache / "bench-segments-left.npz"),
+            *common,
+        ]
+    )
+    log(f"  patient channel only: {patient['seconds']:.1f} s, RTF {patient['seconds'] / audio_s:.3f}")
+    log("fidelity: fp32 FunASR path, one segment at a time, on the same segments")
+    ref = run_child(["--child", "reference", model_dir, str(audio), t, segs, str(args.fidelity_segments)])
+    log(f"  {ref}")
+    summary = {
+        "mode": "quick" if args.quick else "full",
+        "model": f"emotion2vec+ {size} architecture, random-initialised",
+        "threads": args.threads,
+        "audio_s": round(audio_s, 2),
+        "speech_s_generated": round(meta["speech_s"], 2),
+        "speech": meta["speech"],
+        "baseline_s": round(base["seconds"], 2),
+        "ours_s": round(ours["seconds"], 2),
+        "rtf": round(ours["seconds"] / audio_s, 4),
+        "baseline_rtf": round(base["seconds"] / audio_s, 4),
+        "speedup": round(base["seconds"] / ours["seconds"], 2),
+        "precision": ours["precision"],
+        "segments": ours["segments"],
+        "speech_s_analysed": round(ours["speech_s"], 2),
+        "stages_s": {k: round(v, 2) for k, v in ours["timings"].items()},
+        "fidelity_cosine": round(ref["mean_cosine"], 6),
+        "fidelity_min_cosine": round(ref["min_cosine"], 6),
+        "max_prob_diff": round(ref["max_prob_diff"], 6),
+        "fidelity_segments": ref["compared"],
+        "patient_channel_s": round(patient["seconds"], 2),
+        "patient_channel_rtf": round(patient["seconds"] / audio_s, 4),
+        "peak_rss_mb": round(ours["peak_rss_mb"], 1),
+        "load_peak_rss_mb": round(ours["load_peak_rss_mb"], 1),
+        "baseline_peak_rss_mb": round(base["peak_rss_mb"], 1),
+        "load_s": round(ours["load_s"], 2),
+        "baseline_load_s": round(base["load_s"], 2),
+    }
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()

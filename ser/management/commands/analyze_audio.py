@@ -1,0 +1,142 @@
+"""Batch analysis from the command line, no database: one outputs_<time>_<name>/ folder per input
+holding result.json, processed_audio.wav and (with --embedding) embedding.npy — the seed WebUI's
+outputs. A file that cannot be analysed is reported and skipped; the rest go on."""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+AUDIO_EXTENSIONS = {
+    ".wav",
+    ".flac",
+    ".mp3",
+    ".m4a",
+    ".aac",
+    ".ogg",
+    ".opus",
+    ".webm",
+    ".mp4",
+    ".aiff",
+    ".aif",
+}
+
+
+def collect(inputs: list[str]) -> list[Path]:
+    files: list[Path] = []
+    for item in inputs:
+        p = Path(item)
+        if p.is_dir():
+            files += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in AUDIO_EXTENSIONS)
+        else:
+            files.append(p)
+    return files
+
+
+class Command(BaseCommand):
+    help = __doc__
+    requires_system_checks: list[str] = []  # no database needed
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("inputs", nargs="+", metavar="FILES_OR_DIRS")
+        parser.add_argument("--out", required=True, help="folder for the outputs_… folders")
+        parser.add_argument("--granularity", choices=["utterance", "frame"], default="utterance")
+        parser.add_argument("--channel", choices=["mix", "left", "right"], default="mix")
+        parser.add_argument("--embedding", action="store_true", help="also write embedding.npy")
+        parser.add_argument("--model", default=None, help="hub id or model directory (default: SER_MODEL)")
+        parser.add_argument("--precision", default=None, choices=["auto", "fp32", "bf16", "int8"])
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        from tqdm import tqdm
+
+        from ser.engine.audio import AudioError
+        from ser.engine.model import EmotionModel, ModelUnavailableError
+        from ser.engine.outputs import safe_stem, sha256_file, write_outputs
+        from ser.engine.pipeline import NoSpeechError, analyse_file
+        from ser.engine.vad import VadConfig
+
+        files = collect(opts["inputs"])
+        if not files:
+            raise CommandError("No audio files found in the inputs given.")
+        try:
+            model = EmotionModel.load(
+                opts["model"] or settings.SER_MODEL,
+                device=settings.SER_DEVICE,
+                threads=settings.SER_THREADS,
+                hub=settings.SER_MODEL_HUB,
+                precision=opts["precision"] or settings.SER_PRECISION,
+                batch_seconds=settings.SER_BATCH_SECONDS,
+            )
+        except ModelUnavailableError as exc:
+            raise CommandError(str(exc)) from exc
+        if model.info.is_test_model:
+            self.stderr.write(
+                "NOTE: SER_MODEL is a random-initialised TEST checkpoint; its scores are meaningless."
+            )
+        vad = VadConfig(
+            min_segment_s=settings.SER_MIN_SEGMENT_S,
+            max_segment_s=settings.SER_MAX_SEGMENT_S,
+            merge_gap_s=settings.SER_MERGE_GAP_S,
+        )
+        out_root = Path(opts["out"])
+        out_root.mkdir(parents=True, exist_ok=True)
+        rows: list[tuple[str, ...]] = []
+        failures = 0
+        for path in tqdm(files, desc="Analysing", unit="file", file=sys.stderr, disable=None):
+            started = time.perf_counter()
+            try:
+                result = analyse_file(
+                    path,
+                    model,
+                    granularity=opts["granularity"],
+                    channel=opts["channel"],
+                    vad=vad,
+                    max_duration_s=settings.SER_MAX_DURATION_S,
+                    keep_audio=True,
+                )
+            except (AudioError, NoSpeechError, OSError) as exc:
+                failures += 1
+                rows.append(
+                    (path.name, "skipped", "", "", "", "", f"{time.perf_counter() - started:.1f}", str(exc))
+                )
+                continue
+            stamp = datetime.now().strftime("%Y%m%d_%H%M%S")
+            folder = out_root / f"outputs_{stamp}_{safe_stem(path.name)}"
+            n = 1
+            while folder.exists():
+                n += 1
+                folder = out_root / f"outputs_{stamp}_{safe_stem(path.name)}_{n}"
+            write_outputs(folder, result, input_sha256=sha256_file(path), source_name=path.name)
+            if not opts["embedding"]:
+                (folder / "embedding.npy").unlink()
+            rows.append(
+                (
+                    path.name,
+                    "ok",
+                    result.dominant,
+                    f"{result.confidence:.2f}",
+                    f"{result.analysed_s:.1f}",
+                    str(len(result.segments)),
+                    f"{time.perf_counter() - started:.1f}",
+                    str(folder),
+                )
+            )
+        self._table(rows)
+        self.stdout.write(
+            f"{len(files) - failures} analysed, {failures} skipped. Decision support, not a diagnosis."
+        )
+        if failures == len(files):
+            raise CommandError("No file could be analysed.")
+
+    def _table(self, rows: list[tuple[str, ...]]) -> None:
+        head = ("file", "status", "emotion", "conf", "speech_s", "segments", "time_s", "output / reason")
+        widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head) - 1)]
+        for r in [head, *rows]:
+            cells = [str(c).ljust(w) for c, w in zip(r[:-1], widths, strict=True)]
+            self.stdout.write("  ".join([*cells, str(r[-1])]))

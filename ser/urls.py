@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "ser"
+
+urlpatterns = [
+    path("analyses/<uuid:pk>/<str:name>", views.analysis_download, name="download"),
+]
