@@ -169,7 +169,7 @@ class EmotionModel:
     """A loaded emotion2vec+ model. Calls are serialised by a lock."""
 
     def __init__(
-        self, auto_model: Any, info: ModelInfo, order: list[int], *, batch_seconds: float = 60.0
+        self, auto_model: Any, info: ModelInfo, order: list[int], *, batch_seconds: float = 10.0
     ) -> None:
         self._auto = auto_model
         self.info = info
@@ -191,7 +191,7 @@ class EmotionModel:
         threads: int | None = None,
         hub: str = "ms",
         precision: str = "fp32",
-        batch_seconds: float = 60.0,
+        batch_seconds: float = 10.0,
     ) -> EmotionModel:
         import torch
 

@@ -19,7 +19,7 @@ _run_lock = threading.Lock()  # the model keeps recurrent state: one caller at a
 @dataclass(frozen=True)
 class VadConfig:
     min_segment_s: float = 1.0
-    max_segment_s: float = 20.0
+    max_segment_s: float = 10.0
     merge_gap_s: float = 0.5  # pauses shorter than this join two speech stretches
     threshold: float = 0.5
     min_speech_ms: int = 250
@@ -31,21 +31,32 @@ class VadConfig:
             raise ValueError("segment lengths must satisfy 1 s ≤ min ≤ max ≤ 30 s")
 
 
+def _import_silero():  # type: ignore[no-untyped-def]
+    """silero_vad calls torch.set_num_threads(1) when imported, which would leave the emotion model
+    on one core for the rest of the process; keep the thread count the process chose."""
+    import torch
+
+    threads = torch.get_num_threads()
+    try:
+        import silero_vad
+    finally:
+        torch.set_num_threads(threads)
+    return silero_vad
+
+
 def _model():  # type: ignore[no-untyped-def]
     global _vad_model
     with _vad_lock:
         if _vad_model is None:
-            from silero_vad import load_silero_vad
-
-            _vad_model = load_silero_vad()
+            _vad_model = _import_silero().load_silero_vad()
         return _vad_model
 
 
 def speech_regions(wav16k: np.ndarray, cfg: VadConfig) -> list[tuple[int, int]]:
     """Raw speech regions (sample offsets) from silero-vad."""
     import torch
-    from silero_vad import get_speech_timestamps
 
+    get_speech_timestamps = _import_silero().get_speech_timestamps
     if wav16k.size < TARGET_SR // 10:
         return []
     model = _model()
