@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "patients",
     "sessions.apps.TherapySessionsConfig",
     "ser",
+    "clinic",
 ]
 
 MIDDLEWARE = [
@@ -175,6 +176,21 @@ SER_DEFAULT_GRANULARITY = env.str("SER_DEFAULT_GRANULARITY", default="utterance"
 # Django keeps uploads larger than this in a temp file rather than memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# Review flags (decision support, not diagnosis). Shown with their thresholds on the dashboard.
+FLAG_TREND_SESSIONS = env.int("FLAG_TREND_SESSIONS", default=4)  # K: look at the last K sessions
+FLAG_TREND_MIN_RISE = env.float("FLAG_TREND_MIN_RISE", default=0.10)  # rise of sad + fearful share
+FLAG_MIN_SPEECH_S = env.float("FLAG_MIN_SPEECH_S", default=60.0)  # less speech → less reliable
+
+# Cache for rendered plots: Redis, shared by every web process (no per-process state).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env.str("CACHE_URL", default="redis://127.0.0.1:6379/1"),
+        "TIMEOUT": 24 * 3600,
+        "KEY_PREFIX": env.str("CACHE_PREFIX", default="clinic"),
+    }
+}
 
 LOGGING = {
     "version": 1,

@@ -28,6 +28,17 @@ class Patient(models.Model):
     )
     date_of_birth = models.DateField(null=True, blank=True)
     notes = models.TextField(blank=True)
+
+    class Baseline(models.TextChoices):
+        FIRST_N = "first_n", "Mean of the first N sessions"
+        SESSION = "session", "One chosen session"
+        SET = "set", "A chosen set of sessions"
+
+    baseline_mode = models.CharField(max_length=16, choices=Baseline.choices, default=Baseline.FIRST_N)
+    baseline_n = models.PositiveSmallIntegerField(default=3)
+    baseline_sessions = models.ManyToManyField(
+        "therapy_sessions.TherapySession", blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

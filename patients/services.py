@@ -29,3 +29,28 @@ def patient_create(
     patient.full_clean()
     patient.save()
     return patient
+
+
+@transaction.atomic
+def baseline_set(*, patient: Patient, mode: str, n: int = 3, sessions: list[Any] | None = None) -> Patient:
+    """Choose the patient's drift baseline: the first N sessions, one session, or a set.
+    Sessions must be the patient's own."""
+    from django.core.exceptions import ValidationError
+
+    if mode not in Patient.Baseline.values:
+        raise ValidationError({"baseline_mode": "Choose first N sessions, one session or a set."})
+    chosen = list(sessions or [])
+    if any(s.patient_id != patient.pk for s in chosen):
+        raise ValidationError({"baseline_sessions": "Choose sessions of this patient."})
+    if mode == Patient.Baseline.SESSION and len(chosen) != 1:
+        raise ValidationError({"baseline_sessions": "Choose exactly one session."})
+    if mode == Patient.Baseline.SET and not chosen:
+        raise ValidationError({"baseline_sessions": "Choose at least one session."})
+    if mode == Patient.Baseline.FIRST_N and not 1 <= n <= 50:
+        raise ValidationError({"baseline_n": "N must be between 1 and 50."})
+    patient.baseline_mode = mode
+    patient.baseline_n = n
+    patient.full_clean()
+    patient.save(update_fields=["baseline_mode", "baseline_n", "updated_at"])
+    patient.baseline_sessions.set(chosen if mode != Patient.Baseline.FIRST_N else [])
+    return patient

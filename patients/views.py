@@ -1,4 +1,4 @@
-"""Patient pages: list, create, detail. Thin: validate, call a service or selector, render."""
+"""Patient pages: list and create (the dashboard is in dashboard.py). Thin: validate, call a service or selector, render."""
 
 from __future__ import annotations
 
@@ -6,12 +6,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from . import selectors, services
 from .forms import PatientForm
-from .models import Patient
 
 
 @login_required
@@ -32,11 +31,3 @@ def patient_create(request: HttpRequest) -> HttpResponse:
         else:
             return redirect("patients:detail", pk=patient.pk)
     return render(request, "patients/form.html", {"form": form})
-
-
-@login_required
-def patient_detail(request: HttpRequest, pk: str) -> HttpResponse:
-    patient = get_object_or_404(Patient.objects.for_user(request.user), pk=pk)
-    sessions = list(selectors.patient_sessions(patient=patient))
-    busy = any(r.status in ("pending", "running") for s in sessions for r in s.recordings.all())
-    return render(request, "patients/detail.html", {"patient": patient, "sessions": sessions, "busy": busy})

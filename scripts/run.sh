@@ -5,6 +5,7 @@ cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
 .venv/bin/python manage.py collectstatic --noinput -v 0
 .venv/bin/python manage.py demo_account
+.venv/bin/python manage.py demo_data
 model=$(.venv/bin/python -c "import django,os;os.environ.setdefault('DJANGO_SETTINGS_MODULE','clinic.settings');django.setup();from django.conf import settings;print(settings.SER_MODEL)")
 echo "Emotion model (SER_MODEL): $model"
 if [[ "$model" == *emotion2vec-test* ]]; then

@@ -1,0 +1,229 @@
+"""A patient's trend across sessions, computed from stored aggregates only (one query for the
+analyses, one for the baseline choice): the emotion trajectory, drift of each session's embedding
+from the patient's baseline, a patient-relative band, review flags, a 2-D session map and nearest
+sessions. Embeddings of different model variants live in different spaces, so everything here is
+computed within one variant, and the page says which."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+from django.conf import settings
+from django.db.models import Count
+
+from ser.engine.labels import EMOTIONS
+from ser.models import EmotionAnalysis
+
+from .models import Patient
+
+SAD, FEARFUL = EMOTIONS.index("sad"), EMOTIONS.index("fearful")
+
+
+@dataclass(frozen=True)
+class Flag:
+    kind: str  # "rising-distress", "drift", "low-speech"
+    title: str
+    detail: str
+    sessions: tuple[int, ...]  # session numbers concerned
+
+
+@dataclass
+class Trend:
+    variant: str | None
+    variants: list[str]
+    is_test_model: bool = False
+    session_ids: list[str] = field(default_factory=list)
+    numbers: list[int] = field(default_factory=list)
+    dates: list[datetime] = field(default_factory=list)
+    scores: np.ndarray = field(default_factory=lambda: np.zeros((0, 9)))
+    dominant: list[str] = field(default_factory=list)
+    speech_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    embeddings: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    baseline: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # per session
+    euclidean: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    cosine: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    band: tuple[float, float] | None = None
+    baseline_note: str = ""
+    flags: list[Flag] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.numbers)
+
+    def rows(self) -> list[dict[str, object]]:
+        """The numbers behind every plot, one row per session."""
+        out = []
+        for i in range(self.count):
+            out.append(
+                {
+                    "session_id": self.session_ids[i],
+                    "number": self.numbers[i],
+                    "date": self.dates[i],
+                    "dominant": self.dominant[i],
+                    "scores": [round(float(v), 3) for v in self.scores[i]],
+                    "speech_s": float(self.speech_s[i]),
+                    "baseline": bool(self.baseline[i]),
+                    "euclidean": float(self.euclidean[i]) if self.euclidean.size else None,
+                    "cosine": float(self.cosine[i]) if self.cosine.size else None,
+                    "beyond_band": bool(self.band is not None and self.euclidean[i] > self.band[1]),
+                }
+            )
+        return out
+
+
+def _variants(patient: Patient) -> list[str]:
+    rows = (
+        EmotionAnalysis.objects.filter(recording__session__patient=patient)
+        .values("model_variant")
+        .annotate(n=Count("id"))
+        .order_by("-n", "model_variant")
+    )
+    return [r["model_variant"] for r in rows]
+
+
+def patient_trend(*, patient: Patient, variant: str | None = None) -> Trend:
+    variants = _variants(patient)
+    if variant not in variants:
+        variant = variants[0] if variants else None
+    trend = Trend(variant=variant, variants=variants)
+    if variant is None:
+        return trend
+    analyses = list(
+        EmotionAnalysis.objects.filter(
+            recording__session__patient=patient, model_variant=variant, recording__status="done"
+        )
+        .select_related("recording__session")
+        .only(
+            "scores",
+            "embedding",
+            "analysed_s",
+            "is_test_model",
+            "recording__session__id",
+            "recording__session__number",
+            "recording__session__started_at",
+        )
+        .order_by("recording__session__started_at", "recording__session__number", "created_at")
+    )
+    # A session with several recordings is their speech-weighted combination.
+    by_session: dict[object, list[EmotionAnalysis]] = {}
+    for a in analyses:
+        by_session.setdefault(a.recording.session.id, []).append(a)
+    scores, embs, speech = [], [], []
+    for group in by_session.values():
+        s = group[0].recording.session
+        w = np.array([max(a.analysed_s, 1e-6) for a in group])
+        scores.append(np.average(np.array([a.scores for a in group]), axis=0, weights=w))
+        embs.append(np.average(np.stack([a.embedding_array() for a in group]), axis=0, weights=w))
+        speech.append(float(w.sum()))
+        trend.session_ids.append(str(s.id))
+        trend.numbers.append(s.number)
+        trend.dates.append(s.started_at)
+        trend.is_test_model |= any(a.is_test_model for a in group)
+    trend.scores = np.array(scores).reshape(-1, 9)
+    trend.dominant = [EMOTIONS[int(np.argmax(r))] for r in trend.scores]
+    trend.embeddings = np.array(embs, dtype=np.float32)
+    trend.speech_s = np.array(speech)
+    _drift(trend, patient)
+    trend.flags = _flags(trend)
+    return trend
+
+
+def _baseline_mask(trend: Trend, patient: Patient) -> tuple[np.ndarray, str]:
+    mask = np.zeros(trend.count, bool)
+    if patient.baseline_mode == Patient.Baseline.FIRST_N:
+        n = max(1, patient.baseline_n)
+        mask[:n] = True
+        return mask, f"mean of the first {min(n, trend.count)} analysed session(s)"
+    chosen = {str(pk) for pk in patient.baseline_sessions.values_list("id", flat=True)}
+    mask = np.array([sid in chosen for sid in trend.session_ids], bool)
+    if not mask.any():
+        mask[:1] = True
+        return mask, "the chosen sessions have no analysis in this model variant; using the first session"
+    if patient.baseline_mode == Patient.Baseline.SESSION:
+        return mask, f"session {trend.numbers[int(np.argmax(mask))]}"
+    return mask, "mean of sessions " + ", ".join(
+        str(n) for n, m in zip(trend.numbers, mask, strict=True) if m
+    )
+
+
+def _drift(trend: Trend, patient: Patient) -> None:
+    if trend.count == 0:
+        return
+    mask, note = _baseline_mask(trend, patient)
+    base = trend.embeddings[mask].mean(axis=0)
+    diff = trend.embeddings - base
+    trend.euclidean = np.linalg.norm(diff, axis=1)
+    norms = np.linalg.norm(trend.embeddings, axis=1) * max(float(np.linalg.norm(base)), 1e-12)
+    trend.cosine = 1.0 - (trend.embeddings @ base) / np.maximum(norms, 1e-12)
+    trend.baseline = mask
+    own = trend.euclidean[mask]
+    if own.size >= 2:
+        mean, sd = float(own.mean()), float(own.std(ddof=1))
+        trend.band = (max(0.0, mean - 2 * sd), mean + 2 * sd)
+    else:
+        note += " (the band needs at least two baseline sessions)"
+    trend.baseline_note = note
+
+
+def _flags(trend: Trend) -> list[Flag]:
+    flags: list[Flag] = []
+    k = settings.FLAG_TREND_SESSIONS
+    if trend.count >= k >= 2:
+        distress = trend.scores[-k:, SAD] + trend.scores[-k:, FEARFUL]
+        slope = float(np.polyfit(np.arange(k), distress, 1)[0])
+        rise = float(distress[-1] - distress[0])
+        if slope > 0 and rise >= settings.FLAG_TREND_MIN_RISE:
+            flags.append(
+                Flag(
+                    "rising-distress",
+                    "Sad + fearful share rising",
+                    f"Over the last {k} sessions the combined sad and fearful share went from "
+                    f"{distress[0]:.0%} to {distress[-1]:.0%} (threshold: a rise of "
+                    f"{settings.FLAG_TREND_MIN_RISE:.0%} with an upward trend).",
+                    tuple(trend.numbers[-k:]),
+                )
+            )
+    if trend.band is not None:
+        beyond = [
+            i for i in range(trend.count) if not trend.baseline[i] and trend.euclidean[i] > trend.band[1]
+        ]
+        if beyond:
+            flags.append(
+                Flag(
+                    "drift",
+                    "Voice drift beyond this patient's usual range",
+                    f"{len(beyond)} session(s) are further from the baseline than the baseline sessions "
+                    f"themselves usually are (above {trend.band[1]:.3g}, the baseline mean + 2 SD).",
+                    tuple(trend.numbers[i] for i in beyond),
+                )
+            )
+    low = [i for i in range(trend.count) if trend.speech_s[i] < settings.FLAG_MIN_SPEECH_S]
+    if low:
+        flags.append(
+            Flag(
+                "low-speech",
+                "Little speech analysed — less reliable",
+                f"{len(low)} session(s) had under {settings.FLAG_MIN_SPEECH_S:.0f} s of speech analysed; "
+                "their scores rest on little evidence.",
+                tuple(trend.numbers[i] for i in low),
+            )
+        )
+    return flags
+
+
+def session_map(trend: Trend) -> np.ndarray | None:
+    """2-D PCA coordinates of the session embeddings (None with fewer than 3 sessions)."""
+    if trend.count < 3:
+        return None
+    from sklearn.decomposition import PCA
+
+    return PCA(n_components=2, random_state=0).fit_transform(trend.embeddings.astype(np.float64))
+
+
+def similar_sessions(trend: Trend, index: int, k: int = 3) -> list[tuple[int, float]]:
+    """The k sessions nearest to session `index` by embedding (Euclidean): [(index, distance)]."""
+    d = np.linalg.norm(trend.embeddings - trend.embeddings[index], axis=1)
+    order = [int(i) for i in np.argsort(d) if i != index][:k]
+    return [(i, float(d[i])) for i in order]
