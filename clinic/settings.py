@@ -91,7 +91,8 @@ STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "var" / "static
 # Recordings are private: stored under MEDIA_ROOT, never served by URL; only the
 # permission-checked download view streams them.
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
-MEDIA_URL = None
+# No URL pattern serves it (tests check that this prefix is a 404); the value only has to exist.
+MEDIA_URL = "/private-media-is-never-served/"
 STORAGES = {
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",

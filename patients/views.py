@@ -1,4 +1,4 @@
-"""Patient pages: list and create (the dashboard is in dashboard.py). Thin: validate, call a service or selector, render."""
+"""Patient pages: list and create (the dashboard is in dashboard.py). Thin views."""
 
 from __future__ import annotations
 

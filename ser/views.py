@@ -7,7 +7,7 @@ import zipfile
 
 import numpy as np
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET
 
@@ -43,4 +43,34 @@ def analysis_download(request: HttpRequest, pk: str, name: str) -> FileResponse:
         handle, as_attachment=name != "processed_audio.wav", filename=stem, content_type=content_type
     )
     response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_GET
+def analysis_plot(request: HttpRequest, pk: str, kind: str) -> HttpResponse:
+    """Within-session timeline (segments, and frames at frame granularity) or the nine-score bars."""
+    from django.core.cache import cache
+
+    from ser.engine import plots
+
+    analysis = get_object_or_404(EmotionAnalysis.objects.for_user(request.user), pk=pk)
+    if kind not in ("timeline", "bars"):
+        raise Http404("No such plot.")
+    key = f"aplot:{kind}:{analysis.pk}:{analysis.created_at.isoformat()}"
+    svg = cache.get(key)
+    if svg is None:
+        note = ("TEST CHECKPOINT — meaningless scores. " if analysis.is_test_model else "") + plots.FOOTNOTE
+        if kind == "bars":
+            svg = plots.bars_svg(analysis.scores, note=note)
+        else:
+            frames = None
+            if analysis.frames_file:
+                with analysis.frames_file.open("rb") as f:
+                    track = np.load(f)
+                    frames = (track["times_s"], track["scores"])
+            svg = plots.timeline_svg(analysis.segments, analysis.duration_s, frames=frames, note=note)
+        cache.set(key, svg)
+    response = HttpResponse(svg, content_type="image/svg+xml")
+    response["Cache-Control"] = "private, max-age=3600"
     return response

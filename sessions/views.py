@@ -45,8 +45,9 @@ def session_detail(request: HttpRequest, pk: str) -> HttpResponse:
 def _render_session(
     request: HttpRequest, session: TherapySession, form: RecordingUploadForm, status: int = 200
 ) -> HttpResponse:
-    recordings = list(session.recordings.order_by("created_at").prefetch_related("analyses"))
-    busy = any(r.status in ("pending", "running") for r in recordings)
+    recordings = list(
+        session.recordings.order_by("created_at").select_related("uploaded_by").prefetch_related("analyses")
+    )
     return render(
         request,
         "sessions/detail.html",
@@ -55,7 +56,6 @@ def _render_session(
             "patient": session.patient,
             "recordings": recordings,
             "form": form,
-            "busy": busy,
         },
         status=status,
     )

@@ -85,3 +85,13 @@ def test_lists_show_only_the_therapists_own_patients(
     page = web.get(reverse("patients:list")).content.decode()
     assert "Alex Example" in page and "Someone Else" not in page
     assert set(Patient.objects.for_user(other_therapist)) == {theirs}
+
+
+def test_stored_audio_has_no_public_url(client, web, recording) -> None:  # type: ignore[no-untyped-def]
+    from django.conf import settings
+
+    path = settings.MEDIA_URL + recording.file.name
+    assert client.get(path).status_code == 404
+    assert web.get(path).status_code == 404
+    # …only the permission-checked view streams it.
+    assert web.get(reverse("sessions:audio", args=[recording.pk])).status_code == 200

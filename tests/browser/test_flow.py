@@ -1,0 +1,176 @@
+"""A therapist's day in headless Chromium (Debian's chromium + chromedriver, selenium), against the
+live app, PostgreSQL, Redis and a real Celery worker: log in → create a patient → add a session →
+upload a file → watch the analysis finish → see trajectory, drift and flags → change the baseline
+→ see drift change. Screenshots of the main pages go to artifacts/screenshots/."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from django.conf import settings
+
+from patients.models import Patient
+from tests.audio import speech_wav_bytes
+from tests.factories import analysed_session
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+SHOTS = Path(settings.BASE_DIR) / "artifacts" / "screenshots"
+PASSWORD = "a long browser test password"
+
+
+@pytest.fixture
+def browser():  # type: ignore[no-untyped-def]
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    chromium, driver = (
+        shutil.which("chromium") or "/usr/bin/chromium",
+        shutil.which("chromedriver") or "/usr/bin/chromedriver",
+    )
+    options = webdriver.ChromeOptions()
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1280,1000",
+    ):
+        options.add_argument(arg)
+    options.binary_location = chromium
+    d = webdriver.Chrome(service=Service(driver), options=options)
+    d.implicitly_wait(5)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    yield d
+    d.quit()
+
+
+def _shot(d, name: str) -> None:  # type: ignore[no-untyped-def]
+    height = d.execute_script("return document.body.scrollHeight")
+    d.set_window_size(1280, min(max(height, 800), 6000))
+    d.save_screenshot(str(SHOTS / f"{name}.png"))
+    d.set_window_size(1280, 1000)
+
+
+def _wait(predicate, timeout: float = 120.0) -> None:  # type: ignore[no-untyped-def]
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if predicate():
+                return
+        except (StaleElementReferenceException, NoSuchElementException):
+            pass  # the page is being replaced; look again
+        time.sleep(0.5)
+    raise AssertionError("timed out")
+
+
+def _drift_column(d) -> list[str]:  # type: ignore[no-untyped-def]
+    """The Euclidean drift cell of every row of the numbers table (read once the page is stable)."""
+    from selenium.webdriver.common.by import By
+
+    found: list[str] = []
+
+    def read() -> bool:
+        rows = d.find_elements(By.CSS_SELECTOR, "table.numbers tbody tr")
+        found[:] = [r.find_elements(By.TAG_NAME, "td")[-3].text for r in rows]
+        return bool(found)
+
+    _wait(read)
+    return found
+
+
+def test_a_therapist_uploads_a_session_and_reviews_the_trends(
+    live_server, browser, worker, django_user_model, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    d, url = browser, live_server.url
+    user = django_user_model.objects.create_user(username="dr.browser", password=PASSWORD)
+
+    d.get(url + "/")
+    d.find_element(By.NAME, "username").send_keys("dr.browser")
+    d.find_element(By.NAME, "password").send_keys(PASSWORD)
+    d.find_element(By.CSS_SELECTOR, "main button[type=submit]").click()
+    _wait(lambda: "Patients" in d.find_element(By.TAG_NAME, "h1").text)
+    d.find_element(By.LINK_TEXT, "Add patient").click()
+    d.find_element(By.NAME, "display_name").send_keys("Robin Browser")
+    d.find_element(By.NAME, "external_id").send_keys("MRN-B1")
+    d.find_element(By.CSS_SELECTOR, "main button[type=submit]").click()
+    _wait(lambda: d.find_element(By.TAG_NAME, "h1").text == "Robin Browser")
+
+    # Three earlier sessions already analysed (stored rows), so there is a trend to look at.
+    patient = Patient.objects.get(owner=user, display_name="Robin Browser")
+    rng = np.random.default_rng(1)
+    for n in (1, 2, 3):
+        scores = np.full(9, 0.02)
+        scores[4], scores[6] = 0.7 - 0.15 * n, 0.1 + 0.15 * n
+        analysed_session(patient, n, scores=scores, embedding=rng.normal(0, 0.05, 64) + 1.0, with_file=False)
+
+    d.find_element(By.LINK_TEXT, "Add session").click()
+    d.find_element(By.CSS_SELECTOR, "main button[type=submit]").click()
+    _wait(lambda: "Session 4" in d.find_element(By.TAG_NAME, "h1").text)
+    audio = tmp_path / "session-4.wav"
+    audio.write_bytes(
+        speech_wav_bytes(
+            [
+                ("left", "I was very low this week and could not sleep."),
+                ("right", "I am sorry to hear that. What was the hardest part?"),
+                ("left", "Waking up early and feeling afraid of the day."),
+            ]
+        )
+    )
+    d.find_element(By.ID, "id_file").send_keys(str(audio))
+    Select(d.find_element(By.NAME, "channel")).select_by_value("left")
+    d.find_element(By.NAME, "consent_confirmed").click()
+    _shot(d, "1-session-before-upload")
+    d.find_element(By.ID, "upload-button").click()
+    # The upload's own progress row, then the analysis status, without a manual reload.
+    _wait(lambda: d.find_elements(By.CSS_SELECTOR, "ul.uploads li"))
+    _wait(
+        lambda: (
+            "Done" in d.find_element(By.TAG_NAME, "main").text
+            and d.find_elements(By.CSS_SELECTOR, "img.plot")
+        ),
+        timeout=180,
+    )
+    assert "Dominant:" in d.find_element(By.TAG_NAME, "main").text
+    assert "Test checkpoint" in d.page_source
+    _shot(d, "2-session-analysed")
+
+    d.find_element(By.PARTIAL_LINK_TEXT, "Robin Browser").click()
+    _wait(lambda: "Emotion trajectory" in d.page_source)
+    text = d.find_element(By.TAG_NAME, "main").text
+    assert "Drift from baseline" in text and "Flags for review" in text
+    assert "decision support, not a diagnosis" in text.lower()
+    for img in d.find_elements(By.CSS_SELECTOR, "img.plot"):
+        _wait(
+            lambda img=img: d.execute_script(
+                "return arguments[0].complete && arguments[0].naturalWidth > 0", img
+            )
+        )
+    drift_before = _drift_column(d)
+    assert len(drift_before) == 4
+    _shot(d, "3-dashboard")
+
+    # Baseline: session 4 alone. Its own drift becomes 0 and the others change at once.
+    Select(d.find_element(By.NAME, "baseline_mode")).select_by_value("session")
+    d.find_element(By.CSS_SELECTOR, ".baseline-form details summary").click()
+    d.find_element(
+        By.CSS_SELECTOR, f".baseline-form input[type=checkbox][value='{patient.sessions.get(number=4).pk}']"
+    ).click()
+    d.find_element(By.ID, "set-baseline").click()
+    _wait(lambda: "Baseline: session 4" in d.find_element(By.ID, "drift").text)
+    drift_after = _drift_column(d)
+    assert drift_after[3] == "0.000"
+    assert drift_after != drift_before
+    _shot(d, "4-dashboard-new-baseline")
