@@ -15,3 +15,4 @@ lint:
 
 bench:
 	.venv/bin/python bench/engine_bench.py
+	.venv/bin/python bench/dashboard_bench.py

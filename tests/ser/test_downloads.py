@@ -76,3 +76,24 @@ def test_the_api_shows_timeline_progress_and_downloads(api, analysis) -> None:  
     assert set(a["timeline"][0]["scores"]) == set(a["scores"])
     assert {"result.json", "embedding.npy", "processed_audio.wav"} <= set(a["downloads"])
     assert {"decode_s", "vad_s", "model_s"} <= set(a["timings"])
+
+
+def test_the_session_page_shows_player_plots_and_log(web, client, other_therapist, analysis) -> None:  # type: ignore[no-untyped-def]
+    page = web.get(reverse("sessions:detail", args=[analysis.recording.session_id])).content.decode()
+    for text in (
+        "<audio",
+        "Processing log",
+        "Speech detection (silero-vad)",
+        analysis.model_revision,
+        "Within the session",
+        "result.json",
+        "decision support, not a diagnosis",
+    ):
+        assert text.lower() in page.lower(), text
+    for kind in ("timeline", "bars"):
+        response = web.get(reverse("ser:plot", args=[analysis.pk, kind]))
+        assert response.status_code == 200 and response.content.lstrip().startswith(b"<?xml")
+    # The frame track is drawn under the segments at frame granularity.
+    assert b"frame scores (20 ms)" in web.get(reverse("ser:plot", args=[analysis.pk, "timeline"])).content
+    client.force_login(other_therapist)
+    assert client.get(reverse("ser:plot", args=[analysis.pk, "timeline"])).status_code == 404

@@ -1,0 +1,114 @@
+"""Dashboard benchmark: a patient with 200 analysed sessions (plus_large-sized 1024-d embeddings).
+
+    python bench/dashboard_bench.py [--sessions 200] [--repeat 20]
+
+Creates a throw-away database (test_<name>_bench), measures the dashboard page's server time and
+query count (Django test client, median of --repeat), and the plot endpoints cold (cache empty)
+and warm. Prints one JSON line last. Target: dashboard ≤ 300 ms, no N+1 queries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sessions", type=int, default=200)
+    ap.add_argument("--repeat", type=int, default=20)
+    args = ap.parse_args()
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
+    os.environ["CACHE_URL"] = os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/13")
+    os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+    import django
+
+    django.setup()
+    import numpy as np
+    from django.conf import settings
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+    from django.urls import reverse
+
+    settings.ALLOWED_HOSTS = ["testserver"]
+    setup_test_environment()
+    connection.settings_dict["TEST"]["NAME"] = f"test_{connection.settings_dict['NAME']}_bench"
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        from django.contrib.auth import get_user_model
+
+        from patients.services import patient_create
+        from tests.factories import analysed_session
+
+        user = get_user_model().objects.create_user(username="bench", password="x" * 16)
+        patient = patient_create(owner=user, display_name="Bench Patient")
+        rng = np.random.default_rng(0)
+        t = time.perf_counter()
+        for n in range(1, args.sessions + 1):
+            analysed_session(
+                patient,
+                n,
+                scores=rng.dirichlet(np.ones(9)),
+                embedding=rng.normal(size=1024),
+                variant="emotion2vec_plus_large",
+                with_file=False,
+            )
+        setup_s = time.perf_counter() - t
+        client = Client()
+        client.force_login(user)
+        url = reverse("patients:detail", args=[patient.pk])
+        client.get(url)
+        from django.db import reset_queries
+
+        connection.force_debug_cursor = True
+        reset_queries()
+        response = client.get(url)
+        queries = list(connection.queries)
+        connection.force_debug_cursor = False
+        assert response.status_code == 200 and b"Bench Patient" in response.content
+        times = []
+        for _ in range(args.repeat):
+            t = time.perf_counter()
+            client.get(url)
+            times.append(time.perf_counter() - t)
+        plot_cold, plot_warm = {}, {}
+        for kind in ("trajectory", "drift", "map"):
+            purl = reverse("patients:plot", args=[patient.pk, kind]) + "?variant=emotion2vec_plus_large"
+            cache.clear()
+            t = time.perf_counter()
+            assert client.get(purl).status_code == 200
+            plot_cold[kind] = round((time.perf_counter() - t) * 1000, 1)
+            t = time.perf_counter()
+            client.get(purl)
+            plot_warm[kind] = round((time.perf_counter() - t) * 1000, 1)
+        print(f"[bench] {args.sessions} sessions created in {setup_s:.1f} s", file=sys.stderr)
+        print(
+            json.dumps(
+                {
+                    "sessions": args.sessions,
+                    "dashboard_ms_median": round(statistics.median(times) * 1000, 1),
+                    "dashboard_ms_max": round(max(times) * 1000, 1),
+                    "queries": len(queries),
+                    "html_kb": round(len(response.content) / 1024, 1),
+                    "plot_cold_ms": plot_cold,
+                    "plot_warm_ms": plot_warm,
+                }
+            )
+        )
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+if __name__ == "__main__":
+    main()
