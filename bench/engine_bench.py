@@ -66,7 +66,7 @@ def make_recording(
     while speech_total < seconds * (1 - silence):
         channel = i % 2
         if have_espeak:
-            from tests.audio import espeak
+            from ser.engine.synth import espeak
 
             voice, pitch = ("en-us+m3", 40) if channel == 0 else ("en-us+f3", 70)
             text = " ".join(rng.choice(LINES, size=int(rng.integers(1, 4))))

@@ -7,6 +7,10 @@ import io
 import numpy as np
 import soundfile as sf
 
+from ser.engine.synth import espeak
+
+__all__ = ["conversation", "espeak", "speech_like", "speech_wav_bytes", "wav_bytes"]
+
 
 def voiced(seconds: float, sr: int, *, f0: float = 140.0, seed: int = 0) -> np.ndarray:
     """A harmonic tone with syllable-rate amplitude modulation and a little noise."""
@@ -46,19 +50,6 @@ def wav_bytes(
     buf = io.BytesIO()
     sf.write(buf, data, sr, format=fmt, subtype=subtype)
     return buf.getvalue()
-
-
-def espeak(text: str, *, voice: str = "en-us", speed: int = 165, pitch: int = 50) -> tuple[np.ndarray, int]:
-    """Real synthetic speech from espeak-ng (a Debian package the bootstrap installs)."""
-    import subprocess
-
-    wav = subprocess.run(
-        ["espeak-ng", "-v", voice, "-s", str(speed), "-p", str(pitch), "--stdout", text],
-        check=True,
-        capture_output=True,
-    ).stdout
-    data, sr = sf.read(io.BytesIO(wav), dtype="float32")
-    return data, sr
 
 
 def conversation(

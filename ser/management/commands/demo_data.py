@@ -6,7 +6,6 @@ scores are meaningless and every page says so)."""
 from __future__ import annotations
 
 import io
-import subprocess
 from datetime import timedelta
 from typing import Any
 
@@ -18,6 +17,7 @@ from django.utils import timezone
 
 from patients.models import Patient
 from patients.services import patient_create
+from ser.engine.synth import espeak
 from ser.services import analysis_run
 from sessions.services import recording_create, session_create
 
@@ -39,18 +39,6 @@ PATIENT_LINES = [
 THERAPIST_LINES = ["How was your week?", "What helped?", "Tell me more about that.", "How did you sleep?"]
 
 
-def _speech(text: str, *, voice: str, pitch: int, speed: int) -> tuple[np.ndarray, int]:
-    import soundfile as sf
-
-    out = subprocess.run(
-        ["espeak-ng", "-v", voice, "-p", str(pitch), "-s", str(speed), "--stdout", text],
-        check=True,
-        capture_output=True,
-    ).stdout
-    data, sr = sf.read(io.BytesIO(out), dtype="float32")
-    return data, sr
-
-
 def _recording(i: int) -> bytes:
     """Clinician on the right channel, patient on the left, with pauses."""
     import soundfile as sf
@@ -58,8 +46,8 @@ def _recording(i: int) -> bytes:
     rng = np.random.default_rng(i)
     parts: list[np.ndarray] = []
     for turn in range(4):
-        therapist, sr = _speech(THERAPIST_LINES[turn % 4], voice="en-us+f3", pitch=70, speed=165)
-        patient, _ = _speech(
+        therapist, sr = espeak(THERAPIST_LINES[turn % 4], voice="en-us+f3", pitch=70, speed=165)
+        patient, _ = espeak(
             PATIENT_LINES[i],
             voice="en-us+m3",
             pitch=35 + 3 * i % 30,
