@@ -33,15 +33,22 @@ def test_production_settings_pass_the_deploy_check() -> None:
 
 
 def test_production_cookies_transport_and_task_limits() -> None:
-    code = (
-        "import os, json, django; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'clinic.settings'); django.setup();"
-        "from django.conf import settings as s;"
-        "print(json.dumps({'secure': s.SESSION_COOKIE_SECURE, 'csrf': s.CSRF_COOKIE_SECURE,"
-        "'httponly': s.SESSION_COOKIE_HTTPONLY, 'samesite': s.SESSION_COOKIE_SAMESITE, 'idle': s.SESSION_COOKIE_AGE,"
-        "'every': s.SESSION_SAVE_EVERY_REQUEST, 'sslmode': s.DATABASES['default'].get('OPTIONS', {}).get('sslmode'),"
-        "'broker': s.CELERY_BROKER_URL, 'soft': s.CELERY_TASK_SOFT_TIME_LIMIT, 'hard': s.CELERY_TASK_TIME_LIMIT,"
-        "'vis': s.CELERY_BROKER_TRANSPORT_OPTIONS['visibility_timeout'], 'acks_late': s.CELERY_TASK_ACKS_LATE,"
-        "'lost': s.CELERY_TASK_REJECT_ON_WORKER_LOST, 'prefetch': s.CELERY_WORKER_PREFETCH_MULTIPLIER}))"
+    code = "\n".join(
+        [
+            "import os, json, django",
+            "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'clinic.settings')",
+            "django.setup()",
+            "from django.conf import settings as s",
+            "print(json.dumps({",
+            "  'secure': s.SESSION_COOKIE_SECURE, 'csrf': s.CSRF_COOKIE_SECURE,",
+            "  'httponly': s.SESSION_COOKIE_HTTPONLY, 'samesite': s.SESSION_COOKIE_SAMESITE,",
+            "  'idle': s.SESSION_COOKIE_AGE, 'every': s.SESSION_SAVE_EVERY_REQUEST,",
+            "  'sslmode': s.DATABASES['default'].get('OPTIONS', {}).get('sslmode'),",
+            "  'broker': s.CELERY_BROKER_URL, 'soft': s.CELERY_TASK_SOFT_TIME_LIMIT,",
+            "  'hard': s.CELERY_TASK_TIME_LIMIT, 'vis': s.CELERY_BROKER_TRANSPORT_OPTIONS['visibility_timeout'],",
+            "  'acks_late': s.CELERY_TASK_ACKS_LATE, 'lost': s.CELERY_TASK_REJECT_ON_WORKER_LOST,",
+            "  'prefetch': s.CELERY_WORKER_PREFETCH_MULTIPLIER}))",
+        ]
     )
     proc = subprocess.run(
         [sys.executable, "-c", code],
