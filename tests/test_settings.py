@@ -45,7 +45,8 @@ def test_production_cookies_transport_and_task_limits() -> None:
             "  'idle': s.SESSION_COOKIE_AGE, 'every': s.SESSION_SAVE_EVERY_REQUEST,",
             "  'sslmode': s.DATABASES['default'].get('OPTIONS', {}).get('sslmode'),",
             "  'broker': s.CELERY_BROKER_URL, 'soft': s.CELERY_TASK_SOFT_TIME_LIMIT,",
-            "  'hard': s.CELERY_TASK_TIME_LIMIT, 'vis': s.CELERY_BROKER_TRANSPORT_OPTIONS['visibility_timeout'],",
+            "  'hard': s.CELERY_TASK_TIME_LIMIT,",
+            "  'vis': s.CELERY_BROKER_TRANSPORT_OPTIONS['visibility_timeout'],",
             "  'acks_late': s.CELERY_TASK_ACKS_LATE, 'lost': s.CELERY_TASK_REJECT_ON_WORKER_LOST,",
             "  'prefetch': s.CELERY_WORKER_PREFETCH_MULTIPLIER}))",
         ]
