@@ -157,6 +157,18 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=2 * 60 * 60),
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Sending a task must fail fast when Redis is down (the upload is stored; the sweeper re-sends it).
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=3.0)
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 1,
+}
+SER_REQUEUE_AFTER_S = env.int("SER_REQUEUE_AFTER_S", default=10 * 60)
+CELERY_BEAT_SCHEDULE = {
+    "requeue-stale-recordings": {"task": "ser.tasks.requeue_stale_recordings", "schedule": 300.0},
+}
 CELERY_TASK_ALWAYS_EAGER = False
 
 # Speech-emotion recognition.

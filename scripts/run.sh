@@ -13,7 +13,10 @@ if [[ "$model" == *emotion2vec-test* ]]; then
   echo "        For real results set SER_MODEL in .env to iic/emotion2vec_plus_large or a local model directory."
 fi
 PORT=${PORT:-8000}
-.venv/bin/celery -A clinic worker --loglevel INFO --concurrency "${WORKER_CONCURRENCY:-1}" -Q "${CELERY_QUEUE:-clinic}" &
+# -B: the one development worker also runs beat (the stale-pending sweeper). In production run
+# one `celery beat` beside any number of workers (docker-compose.yml does).
+.venv/bin/celery -A clinic worker -B -s var/celerybeat-schedule --loglevel INFO \
+  --concurrency "${WORKER_CONCURRENCY:-1}" -Q "${CELERY_QUEUE:-clinic}" &
 worker=$!
 trap 'kill $worker 2>/dev/null; wait $worker 2>/dev/null' EXIT INT TERM
 echo "Open http://127.0.0.1:${PORT}/ and log in with the demo therapist above."

@@ -67,10 +67,44 @@ def vad_config() -> VadConfig:
 
 def analysis_enqueue(*, recording: Recording) -> None:
     """Queue the analysis once the surrounding transaction commits (ids only in the message)."""
+    recording_id = str(recording.pk)
+    transaction.on_commit(lambda: _send(recording_id))
+
+
+def _send(recording_id: str) -> bool:
+    """Send the task. With the broker down the recording stays PENDING (already stored, nothing
+    lost) and `requeue_stale` sends it again later; the upload itself still succeeds."""
     from .tasks import analyse_recording
 
-    recording_id = str(recording.pk)
-    transaction.on_commit(lambda: analyse_recording.delay(recording_id))
+    try:
+        analyse_recording.delay(recording_id)
+    except Exception as exc:  # kombu raises OperationalError and friends when Redis is unreachable
+        log.error(
+            "could not queue recording %s (%s); it stays pending and will be re-queued",
+            recording_id,
+            type(exc).__name__,
+        )
+        return False
+    return True
+
+
+def requeue_stale(*, older_than_s: float) -> int:
+    """Re-send PENDING recordings last touched more than `older_than_s` ago (lost messages, broker
+    outages). Safe to over-send: analysis_run is idempotent."""
+    from datetime import timedelta
+
+    cutoff = timezone.now() - timedelta(seconds=older_than_s)
+    stale = list(
+        Recording.objects.filter(status=Recording.Status.PENDING, updated_at__lt=cutoff).values_list(
+            "pk", flat=True
+        )[:500]
+    )
+    sent = 0
+    for pk in stale:
+        if _send(str(pk)):
+            Recording.objects.filter(pk=pk, status=Recording.Status.PENDING).update(updated_at=timezone.now())
+            sent += 1
+    return sent
 
 
 def _sha256_of(recording: Recording) -> str:

@@ -40,6 +40,14 @@ def analyse_recording(self, recording_id: str) -> None:  # type: ignore[no-untyp
         raise
 
 
+@shared_task(ignore_result=True)
+def requeue_stale_recordings() -> int:
+    """Periodic (Celery beat): re-send recordings stuck in PENDING."""
+    from django.conf import settings
+
+    return services.requeue_stale(older_than_s=settings.SER_REQUEUE_AFTER_S)
+
+
 @worker_process_init.connect
 def _load_model_in_worker_process(**_: object) -> None:
     # Load once per worker process, before the first task; a missing model is reported now and
