@@ -121,7 +121,9 @@ def _render(patient: Patient, kind: str, variant: str | None, classes: list[str]
         return plots.empty_svg("No analysed sessions yet.")
     note = ("TEST CHECKPOINT — meaningless scores. " if trend.is_test_model else "") + plots.FOOTNOTE
     if kind == "trajectory":
-        return plots.trajectory_svg(trend.dates, trend.scores, classes=classes, note=note)
+        return plots.trajectory_svg(
+            trend.dates, trend.scores, classes=classes, dominant=trend.dominant, note=note
+        )
     if kind == "drift":
         return plots.drift_svg(
             trend.dates,

@@ -59,12 +59,23 @@ def trajectory_svg(
     scores: np.ndarray,
     *,
     classes: Sequence[str] = EMOTIONS,
+    dominant: Sequence[str] | None = None,
     title: str = "",
     note: str = FOOTNOTE,
 ) -> bytes:
-    """The nine class probabilities per session over time (session dates on the x axis)."""
-    fig = _figure()
-    ax = fig.add_subplot()
+    """The nine class probabilities per session over time (session dates on the x axis), with each
+    session's dominant emotion as a coloured marker in a strip above the plot."""
+    fig = _figure(9.0, 3.9)
+    if dominant is not None:
+        strip, ax = fig.subplots(2, 1, sharex=True, height_ratios=[1, 11])
+        for d, name in zip(dates, dominant, strict=True):
+            strip.scatter([d], [0], color=PALETTE[name], marker=MARKERS[name], s=34)
+        strip.set_yticks([0], ["dominant"], fontsize=8)
+        strip.tick_params(axis="x", bottom=False, labelbottom=False)
+        for side in ("top", "right", "bottom", "left"):
+            strip.spines[side].set_visible(False)
+    else:
+        ax = fig.add_subplot()
     for name in classes:
         i = EMOTIONS.index(name)
         ax.plot(
