@@ -30,8 +30,6 @@ log = logging.getLogger(__name__)
 
 _model: EmotionModel | None = None
 _model_lock = threading.Lock()
-# How many times this process has loaded the model (a worker should load it once).
-model_load_count = 0
 
 
 class StoredAudioIntegrityError(RuntimeError):
@@ -41,7 +39,7 @@ class StoredAudioIntegrityError(RuntimeError):
 def get_model() -> EmotionModel:
     """The process's one model, loaded on first use. Failures are not cached: fixing SER_MODEL
     and retrying works without restarting the web process."""
-    global _model, model_load_count
+    global _model
     if _model is None:
         with _model_lock:
             if _model is None:
@@ -53,7 +51,6 @@ def get_model() -> EmotionModel:
                     precision=settings.SER_PRECISION,
                     batch_seconds=settings.SER_BATCH_SECONDS,
                 )
-                model_load_count += 1
     return _model
 
 
