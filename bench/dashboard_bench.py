@@ -67,7 +67,7 @@ def main() -> None:
         setup_s = time.perf_counter() - t
         client = Client()
         client.force_login(user)
-        url = reverse("patients:detail", args=[patient.pk])
+        url = reverse("reports:dashboard", args=[patient.pk])
         client.get(url)
         from django.db import reset_queries
 
@@ -84,7 +84,7 @@ def main() -> None:
             times.append(time.perf_counter() - t)
         plot_cold, plot_warm = {}, {}
         for kind in ("trajectory", "drift", "map"):
-            purl = reverse("patients:plot", args=[patient.pk, kind]) + "?variant=emotion2vec_plus_large"
+            purl = reverse("reports:plot", args=[patient.pk, kind]) + "?variant=emotion2vec_plus_large"
             cache.clear()
             t = time.perf_counter()
             assert client.get(purl).status_code == 200

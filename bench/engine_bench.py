@@ -66,7 +66,7 @@ def make_recording(
     while speech_total < seconds * (1 - silence):
         channel = i % 2
         if have_espeak:
-            from ser.engine.synth import espeak
+            from ser.testkit.synth import espeak
 
             voice, pitch = ("en-us+m3", 40) if channel == 0 else ("en-us+f3", 70)
             text = " ".join(rng.choice(LINES, size=int(rng.integers(1, 4))))
@@ -233,7 +233,7 @@ def main() -> None:
         print(json.dumps(result))
         return
 
-    from ser.engine.checkpoint import write_test_checkpoint
+    from ser.testkit.checkpoint import write_test_checkpoint
 
     cache = Path(args.cache)
     cache.mkdir(parents=True, exist_ok=True)

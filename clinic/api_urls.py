@@ -4,6 +4,7 @@ from django.urls import path
 from rest_framework.authtoken.views import obtain_auth_token
 
 from patients import apis as patient_apis
+from ser import apis as analysis_apis
 from sessions import apis as session_apis
 
 app_name = "api"
@@ -15,7 +16,7 @@ urlpatterns = [
     path(
         "patients/<uuid:patient_pk>/sessions/", session_apis.SessionListCreateApi.as_view(), name="sessions"
     ),
-    path("sessions/<uuid:pk>/", session_apis.SessionDetailApi.as_view(), name="session"),
-    path("sessions/<uuid:pk>/recordings/", session_apis.RecordingUploadApi.as_view(), name="recordings"),
-    path("recordings/<uuid:pk>/", session_apis.RecordingDetailApi.as_view(), name="recording"),
+    path("sessions/<uuid:pk>/", analysis_apis.SessionDetailApi.as_view(), name="session"),
+    path("sessions/<uuid:pk>/recordings/", analysis_apis.RecordingUploadApi.as_view(), name="recordings"),
+    path("recordings/<uuid:pk>/", analysis_apis.RecordingDetailApi.as_view(), name="recording"),
 ]

@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "patients",
     "sessions.apps.TherapySessionsConfig",
     "ser",
+    "reports",
     "clinic",
 ]
 
@@ -59,6 +60,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "clinic.context_processors.notices_context",
             ],
         },
     },
@@ -185,7 +187,6 @@ SER_BATCH_SECONDS = env.float("SER_BATCH_SECONDS", default=10.0)
 SER_MIN_SEGMENT_S = env.float("SER_MIN_SEGMENT_S", default=1.0)
 SER_MAX_SEGMENT_S = env.float("SER_MAX_SEGMENT_S", default=10.0)
 SER_MERGE_GAP_S = env.float("SER_MERGE_GAP_S", default=0.5)
-SER_DEFAULT_GRANULARITY = env.str("SER_DEFAULT_GRANULARITY", default="utterance")
 # Django keeps uploads larger than this in a temp file rather than memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -16,6 +16,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("patients/", include("patients.urls")),
+    path("", include("reports.urls")),
     path("", include("sessions.urls")),
     path("", include("ser.urls")),
     path("api/", include("clinic.api_urls")),

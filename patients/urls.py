@@ -1,13 +1,11 @@
 from django.urls import path
 
-from . import dashboard, views
+from . import views
 
 app_name = "patients"
 
+# The patient's own page is the dashboard (reports:dashboard, /patients/<id>/).
 urlpatterns = [
     path("", views.patient_list, name="list"),
     path("new/", views.patient_create, name="create"),
-    path("<uuid:pk>/", dashboard.patient_dashboard, name="detail"),
-    path("<uuid:pk>/plots/<str:kind>.svg", dashboard.patient_plot, name="plot"),
-    path("<uuid:pk>/baseline/", dashboard.patient_baseline, name="baseline"),
 ]

@@ -29,5 +29,5 @@ def patient_create(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            return redirect("patients:detail", pk=patient.pk)
+            return redirect("reports:dashboard", pk=patient.pk)
     return render(request, "patients/form.html", {"form": form})

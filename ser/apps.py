@@ -1,3 +1,7 @@
+from __future__ import annotations
+
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -5,3 +9,17 @@ class SerConfig(AppConfig):
     name = "ser"
     verbose_name = "Speech-emotion recognition"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # The one way the sessions app sets off an analysis: its `recording_stored` signal, sent in
+        # the transaction that creates the recording; the job row joins that transaction and the
+        # task is sent after it commits.
+        from sessions.signals import recording_stored
+
+        recording_stored.connect(_on_recording_stored, dispatch_uid="ser.job_create")
+
+
+def _on_recording_stored(sender: Any, recording: Any, **_: Any) -> None:
+    from .services import job_create
+
+    job_create(recording=recording)

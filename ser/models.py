@@ -1,4 +1,6 @@
-"""EmotionAnalysis: one recording's scores, embedding and the provenance of the model that made them."""
+"""The analysis app's rows: AnalysisJob (a recording's analysis state: queued, running, done,
+failed, with progress and the reason in words) and EmotionAnalysis (one recording's scores,
+embedding and the provenance of the model that made them)."""
 
 from __future__ import annotations
 
@@ -19,6 +21,44 @@ DOWNLOADS = {
     "frames.npz": "frames_file",
     "segments.npz": "segment_embeddings_file",
 }
+
+
+class AnalysisJobQuerySet(models.QuerySet["AnalysisJob"]):
+    def for_user(self, user: object) -> AnalysisJobQuerySet:
+        if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+            return self.none()
+        return self.filter(recording__session__patient__owner=user)
+
+
+class AnalysisJob(models.Model):
+    """One per recording: created with it (in the same transaction), updated by the worker."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Queued"
+        RUNNING = "running", "Analysing"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    recording = models.OneToOneField(
+        "therapy_sessions.Recording", on_delete=models.CASCADE, primary_key=True, related_name="job"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Percent of speech segments analysed.")
+    error = models.TextField(blank=True, help_text="Why the analysis failed, in words for the user.")
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Analysis runs started.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AnalysisJobQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"{self.get_status_display()} ({self.progress}%)"
+
+    @property
+    def active(self) -> bool:
+        return self.status in (self.Status.PENDING, self.Status.RUNNING)
 
 
 class EmotionAnalysisQuerySet(models.QuerySet["EmotionAnalysis"]):
@@ -66,11 +106,13 @@ class EmotionAnalysis(models.Model):
     frames_file = models.FileField(max_length=255, blank=True)
     segment_embeddings_file = models.FileField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Changes on every (re-)analysis; cached plots are keyed on it.
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = EmotionAnalysisQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-created_at"]
+        ordering = ["-updated_at"]
         constraints = [
             models.UniqueConstraint(
                 fields=["recording", "model_variant"], name="one_analysis_per_recording_and_variant"

@@ -1,4 +1,4 @@
-"""Output shape of an analysis, shared by the API views."""
+"""Output shapes of the analysis app: an analysis, and a recording with its job and analyses."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from ser.engine.labels import EMOTIONS
+from ser.engine.notices import DISCLAIMER, TEST_MODEL_WARNING
+from sessions.serializers import RecordingOutputSerializer as RecordingBaseSerializer
 
-from .models import DOWNLOADS, EmotionAnalysis
+from .models import DOWNLOADS, AnalysisJob, EmotionAnalysis
 
 
 class AnalysisOutputSerializer(serializers.ModelSerializer):
@@ -39,6 +41,7 @@ class AnalysisOutputSerializer(serializers.ModelSerializer):
             "processing_s",
             "timings",
             "created_at",
+            "updated_at",
             "notice",
             "timeline",
             "downloads",
@@ -63,9 +66,48 @@ class AnalysisOutputSerializer(serializers.ModelSerializer):
         return out
 
     def get_notice(self, obj: EmotionAnalysis) -> str:
-        if obj.is_test_model:
-            return (
-                "Produced by a random-initialised test checkpoint: these numbers are meaningless "
-                "and must not be used clinically."
-            )
-        return "Decision support, not a diagnosis."
+        return TEST_MODEL_WARNING if obj.is_test_model else DISCLAIMER
+
+
+class RecordingOutputSerializer(RecordingBaseSerializer):
+    """The recording, its analysis state (status, progress %, error, attempts) and analyses."""
+
+    status = serializers.SerializerMethodField()
+    progress = serializers.SerializerMethodField()
+    error = serializers.SerializerMethodField()
+    started_at = serializers.SerializerMethodField()
+    finished_at = serializers.SerializerMethodField()
+    analyses = AnalysisOutputSerializer(many=True, read_only=True)
+
+    class Meta(RecordingBaseSerializer.Meta):
+        fields = [
+            *RecordingBaseSerializer.Meta.fields,
+            "status",
+            "progress",
+            "error",
+            "started_at",
+            "finished_at",
+            "analyses",
+        ]
+
+    @staticmethod
+    def _job(obj: object) -> AnalysisJob:
+        # A recording stored without the analysis app listening has no job yet: it is pending.
+        return getattr(obj, "job", None) or AnalysisJob(status=AnalysisJob.Status.PENDING)
+
+    def get_status(self, obj: object) -> str:
+        return self._job(obj).status
+
+    def get_progress(self, obj: object) -> int:
+        return self._job(obj).progress
+
+    def get_error(self, obj: object) -> str:
+        return self._job(obj).error
+
+    def get_started_at(self, obj: object) -> str | None:
+        value = self._job(obj).started_at
+        return serializers.DateTimeField().to_representation(value) if value else None
+
+    def get_finished_at(self, obj: object) -> str | None:
+        value = self._job(obj).finished_at
+        return serializers.DateTimeField().to_representation(value) if value else None

@@ -9,7 +9,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_process_init
 from django.db import InterfaceError, OperationalError
 
-from . import services
+from . import runtime, services
 
 log = logging.getLogger(__name__)
 
@@ -26,13 +26,13 @@ def analyse_recording(self, recording_id: str) -> None:  # type: ignore[no-untyp
     try:
         services.analysis_run(recording_id=recording_id)
     except SoftTimeLimitExceeded:
-        services.recording_fail(
+        services.job_fail(
             recording_id=recording_id,
             reason="The analysis took longer than the time limit and was stopped; nothing was saved.",
         )
     except Exception as exc:
         if self.request.retries >= self.max_retries or not isinstance(exc, self.autoretry_for):
-            services.recording_fail(
+            services.job_fail(
                 recording_id=recording_id,
                 reason="The analysis failed unexpectedly; the team has been notified. "
                 f"({type(exc).__name__})",
@@ -53,6 +53,6 @@ def _load_model_in_worker_process(**_: object) -> None:
     # Load once per worker process, before the first task; a missing model is reported now and
     # again (as the recording's failure reason) when a task needs it.
     try:
-        services.get_model()
+        runtime.get_model()
     except services.ModelUnavailableError as exc:
         log.error("%s", exc)

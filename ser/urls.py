@@ -5,6 +5,7 @@ from . import views
 app_name = "ser"
 
 urlpatterns = [
-    path("analyses/<uuid:pk>/plots/<str:kind>.svg", views.analysis_plot, name="plot"),
+    path("sessions/<uuid:pk>/", views.session_detail, name="session"),
+    path("sessions/<uuid:pk>/recordings/", views.recording_upload, name="upload"),
     path("analyses/<uuid:pk>/<str:name>", views.analysis_download, name="download"),
 ]

@@ -1,76 +1,88 @@
-"""Downloads of an analysis's files, through the owner check (storage is never served by URL)."""
+"""Pages of the analysis app: a session with its recordings, their analysis state and results, the
+upload form; and the analysis files, through the owner check (storage is never served by URL)."""
 
 from __future__ import annotations
 
-import io
-import zipfile
-
-import numpy as np
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
-from django.views.decorators.http import require_GET
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
 
-from .models import DOWNLOADS, EmotionAnalysis
+from sessions import services as session_services
+from sessions.forms import RecordingUploadForm
+from sessions.models import Recording, TherapySession
 
-_TYPES = {
-    ".json": "application/json",
-    ".npy": "application/octet-stream",
-    ".wav": "audio/wav",
-    ".npz": "application/octet-stream",
-}
+from . import selectors
+from .models import EmotionAnalysis
+
+
+def _session_for(request: HttpRequest, pk: str) -> TherapySession:
+    return get_object_or_404(TherapySession.objects.for_user(request.user).select_related("patient"), pk=pk)
+
+
+@login_required
+@require_GET
+def session_detail(request: HttpRequest, pk: str) -> HttpResponse:
+    return _render_session(request, _session_for(request, pk), RecordingUploadForm())
+
+
+def _render_session(
+    request: HttpRequest, session: TherapySession, form: RecordingUploadForm, status: int = 200
+) -> HttpResponse:
+    return render(
+        request,
+        "ser/session.html",
+        {
+            "session": session,
+            "patient": session.patient,
+            "recordings": selectors.session_recordings(session=session),
+            "form": form,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def recording_upload(request: HttpRequest, pk: str) -> HttpResponse:
+    session = _session_for(request, pk)
+    form = RecordingUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _render_session(request, session, form, status=400)
+    try:
+        session_services.recording_create(
+            session=session,
+            upload=form.cleaned_data["file"],
+            consent_confirmed=form.cleaned_data["consent_confirmed"],
+            channel=form.cleaned_data["channel"],
+            granularity=form.cleaned_data["granularity"] or Recording.Granularity.UTTERANCE,
+            uploaded_by=request.user,
+        )
+    except ValidationError as exc:
+        status = 413 if isinstance(exc, session_services.UploadTooLarge) else 400
+        for field, errors in exc.message_dict.items() if hasattr(exc, "error_dict") else [(None, exc.messages)]:
+            form.add_error(field if field in form.fields else None, errors)
+        return _render_session(request, session, form, status=status)
+    messages.success(request, "Recording uploaded. The analysis is queued.")
+    return redirect("ser:session", pk=session.pk)
 
 
 @login_required
 @require_GET
 def analysis_download(request: HttpRequest, pk: str, name: str) -> FileResponse:
-    analysis = get_object_or_404(EmotionAnalysis.objects.for_user(request.user), pk=pk)
-    if name not in DOWNLOADS or not analysis.has_artifact(name):
+    analysis = get_object_or_404(
+        EmotionAnalysis.objects.for_user(request.user).select_related("recording__session"), pk=pk
+    )
+    download = selectors.analysis_download(analysis=analysis, name=name)
+    if download is None:
         raise Http404("No such file for this analysis.")
-    content_type = _TYPES[name[name.rfind(".") :]]
-    if name == "embedding.npy" and analysis.granularity == "frame":
-        # (T, D) frame embeddings, as the seed WebUI exports them, from the compressed track.
-        with analysis.frames_file.open("rb") as f, zipfile.ZipFile(f) as z:
-            frames = np.load(io.BytesIO(z.read("embeddings.npy"))).astype(np.float32)
-        buf = io.BytesIO()
-        np.save(buf, frames)
-        buf.seek(0)
-        handle = buf
-    else:
-        handle = getattr(analysis, DOWNLOADS[name]).open("rb")
-    stem = f"session{analysis.recording.session.number}_{name}"
     response = FileResponse(
-        handle, as_attachment=name != "processed_audio.wav", filename=stem, content_type=content_type
+        download.handle,
+        as_attachment=download.as_attachment,
+        filename=download.filename,
+        content_type=download.content_type,
     )
     response["Cache-Control"] = "private, no-store"
-    return response
-
-
-@login_required
-@require_GET
-def analysis_plot(request: HttpRequest, pk: str, kind: str) -> HttpResponse:
-    """Within-session timeline (segments, and frames at frame granularity) or the nine-score bars."""
-    from django.core.cache import cache
-
-    from ser.engine import plots
-
-    analysis = get_object_or_404(EmotionAnalysis.objects.for_user(request.user), pk=pk)
-    if kind not in ("timeline", "bars"):
-        raise Http404("No such plot.")
-    key = f"aplot:{kind}:{analysis.pk}:{analysis.created_at.isoformat()}"
-    svg = cache.get(key)
-    if svg is None:
-        note = ("TEST CHECKPOINT — meaningless scores. " if analysis.is_test_model else "") + plots.FOOTNOTE
-        if kind == "bars":
-            svg = plots.bars_svg(analysis.scores, note=note)
-        else:
-            frames = None
-            if analysis.frames_file:
-                with analysis.frames_file.open("rb") as f:
-                    track = np.load(f)
-                    frames = (track["times_s"], track["scores"])
-            svg = plots.timeline_svg(analysis.segments, analysis.duration_s, frames=frames, note=note)
-        cache.set(key, svg)
-    response = HttpResponse(svg, content_type="image/svg+xml")
-    response["Cache-Control"] = "private, max-age=3600"
     return response

@@ -1,4 +1,5 @@
-"""TherapySession and Recording rows."""
+"""TherapySession and Recording rows. A recording's analysis state lives with the analysis app
+(ser.AnalysisJob), which this app never imports."""
 
 from __future__ import annotations
 
@@ -50,12 +51,6 @@ def recording_upload_to(instance: Recording, filename: str) -> str:
 
 
 class Recording(models.Model):
-    class Status(models.TextChoices):
-        PENDING = "pending", "Queued"
-        RUNNING = "running", "Analysing"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
-
     class Channel(models.TextChoices):
         MIX = "mix", "Both channels mixed"
         LEFT = "left", "Left channel only"
@@ -79,14 +74,9 @@ class Recording(models.Model):
 
     granularity = models.CharField(max_length=16, choices=Granularity.choices, default=Granularity.UTTERANCE)
     consent_confirmed = models.BooleanField(default=False)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
-    error = models.TextField(blank=True)
-    progress = models.PositiveSmallIntegerField(default=0, help_text="Percent of speech segments analysed.")
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     objects = RecordingQuerySet.as_manager()
 

@@ -1,8 +1,13 @@
-"""Writes for sessions and recordings."""
+"""Writes for sessions and recordings.
+
+A new recording's bytes reach storage only when the transaction that created its row commits (a
+rolled-back upload leaves no file), and `signals.recording_stored` tells the layers above that it
+exists (the analysis app queues it); this app never imports them."""
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import tempfile
 import uuid
 from datetime import datetime
@@ -11,13 +16,18 @@ from typing import IO, Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Max
+from django.utils.text import get_valid_filename
 
 from patients.models import Patient
 from ser.engine.audio import CHANNELS, AudioError, AudioInfo, probe, verify_decodes
 
-from .models import Recording, TherapySession
+from .models import Recording, TherapySession, recording_upload_to
+from .signals import recording_stored
+
+log = logging.getLogger(__name__)
 
 # Extensions for stored names come from the detected container, never from the upload's name.
 _FORMAT_EXT = {
@@ -107,38 +117,53 @@ def recording_create(
             raise ValidationError({"file": str(exc)}, code="invalid_audio") from exc
         if channel == Recording.Channel.RIGHT and info.channels < 2:
             raise ValidationError({"channel": "The recording has one channel; choose mix or left."})
-        original = str(getattr(upload, "name", "") or "")
-        # Kept only as metadata: strip path parts and control characters, cap the length.
-        original = "".join(ch for ch in original.replace("\\", "/").rsplit("/", 1)[-1] if ch.isprintable())[
-            :255
-        ]
+        original = _original_name(upload)
         ext = _FORMAT_EXT.get(info.format) or _FORMAT_EXT.get(info.format.split("/")[0], "audio")
+        recording = Recording(
+            id=uuid.uuid4(),
+            session=session,
+            original_name=original,
+            sha256=digest,
+            size_bytes=size,
+            duration_s=info.duration_s,
+            sample_rate=info.sample_rate,
+            channels=info.channels,
+            audio_format=info.format,
+            channel=channel,
+            granularity=granularity,
+            consent_confirmed=True,
+            uploaded_by=uploaded_by,
+        )
+        recording.file.name = recording_upload_to(recording, f"{recording.id.hex}.{ext}")
         with transaction.atomic():
-            recording = Recording(
-                id=uuid.uuid4(),
-                session=session,
-                original_name=original,
-                sha256=digest,
-                size_bytes=size,
-                duration_s=info.duration_s,
-                sample_rate=info.sample_rate,
-                channels=info.channels,
-                audio_format=info.format,
-                channel=channel,
-                granularity=granularity,
-                consent_confirmed=True,
-                uploaded_by=uploaded_by,
-            )
-            recording.file.save(f"{recording.id.hex}.{ext}", File(tmp), save=False)
-            try:
-                recording.full_clean()
-                recording.save()
-            except Exception:
-                recording.file.delete(save=False)
-                raise
-            from ser.services import analysis_enqueue
-
-            analysis_enqueue(recording=recording)
+            recording.full_clean()
+            recording.save()
+            # Registered before the signal, so the bytes are in storage before anyone is told.
+            transaction.on_commit(lambda: _store_upload(recording, tmp))
+            recording_stored.send(sender=Recording, recording=recording)
         return recording
+    except BaseException:
+        tmp.close()
+        raise
+
+
+def _store_upload(recording: Recording, tmp: IO[bytes]) -> None:
+    """After commit: the spooled upload into storage under the row's server-made name. On a
+    rollback this never runs and the spool file is deleted when its last reference goes."""
+    try:
+        tmp.seek(0)
+        stored = default_storage.save(recording.file.name, File(tmp))
     finally:
         tmp.close()
+    if stored != recording.file.name:  # the storage picked another free name: keep the row true
+        Recording.objects.filter(pk=recording.pk).update(file=stored)
+        recording.file.name = stored
+        log.warning("recording %s stored as %s", recording.pk, stored)
+
+
+def _original_name(upload: Any) -> str:
+    """The uploaded name, kept only as metadata: no path parts, no control characters, capped."""
+    raw = str(getattr(upload, "name", "") or "").replace("\\", "/").rsplit("/", 1)[-1]
+    printable = "".join(ch for ch in raw if ch.isprintable())
+    return get_valid_filename(printable)[:255] if printable.strip(" ._") else ""
+

@@ -1,19 +1,19 @@
-"""Session pages: create, detail with upload, recording upload and the permission-checked audio."""
+"""Session pages of this app: create a session, and the permission-checked recording audio. (The
+session page itself, with its recordings' analyses and the upload form, is the analysis app's.)"""
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from patients.models import Patient
 
 from . import services
-from .forms import RecordingUploadForm, SessionForm
-from .models import Recording, TherapySession
+from .forms import SessionForm
+from .models import Recording
 
 
 @login_required
@@ -27,65 +27,8 @@ def session_create(request: HttpRequest, patient_pk: str) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            return redirect("sessions:detail", pk=session.pk)
+            return redirect("ser:session", pk=session.pk)
     return render(request, "sessions/form.html", {"form": form, "patient": patient})
-
-
-def _session_for(request: HttpRequest, pk: str) -> TherapySession:
-    return get_object_or_404(TherapySession.objects.for_user(request.user).select_related("patient"), pk=pk)
-
-
-@login_required
-@require_GET
-def session_detail(request: HttpRequest, pk: str) -> HttpResponse:
-    session = _session_for(request, pk)
-    return _render_session(request, session, RecordingUploadForm())
-
-
-def _render_session(
-    request: HttpRequest, session: TherapySession, form: RecordingUploadForm, status: int = 200
-) -> HttpResponse:
-    recordings = list(
-        session.recordings.order_by("created_at").select_related("uploaded_by").prefetch_related("analyses")
-    )
-    return render(
-        request,
-        "sessions/detail.html",
-        {
-            "session": session,
-            "patient": session.patient,
-            "recordings": recordings,
-            "form": form,
-        },
-        status=status,
-    )
-
-
-@login_required
-@require_POST
-def recording_upload(request: HttpRequest, pk: str) -> HttpResponse:
-    session = _session_for(request, pk)
-    form = RecordingUploadForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            services.recording_create(
-                session=session,
-                upload=form.cleaned_data["file"],
-                consent_confirmed=form.cleaned_data["consent_confirmed"],
-                channel=form.cleaned_data["channel"],
-                granularity=form.cleaned_data["granularity"] or Recording.Granularity.UTTERANCE,
-                uploaded_by=request.user,
-            )
-        except ValidationError as exc:
-            status = 413 if isinstance(exc, services.UploadTooLarge) else 400
-            for field, errors in (
-                exc.message_dict.items() if hasattr(exc, "error_dict") else [(None, exc.messages)]
-            ):
-                form.add_error(field if field in form.fields else None, errors)
-            return _render_session(request, session, form, status=status)
-        messages.success(request, "Recording uploaded. The analysis is queued.")
-        return redirect("sessions:detail", pk=session.pk)
-    return _render_session(request, session, form, status=400)
 
 
 @login_required

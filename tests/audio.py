@@ -7,7 +7,7 @@ import io
 import numpy as np
 import soundfile as sf
 
-from ser.engine.synth import espeak
+from ser.testkit.synth import espeak
 
 __all__ = ["conversation", "espeak", "speech_like", "speech_wav_bytes", "wav_bytes"]
 

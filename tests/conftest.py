@@ -13,7 +13,7 @@ import pytest
 from django.conf import settings as django_settings
 from rest_framework.test import APIClient
 
-from ser.engine.checkpoint import write_test_checkpoint
+from ser.testkit.checkpoint import write_test_checkpoint
 
 _counter = itertools.count()
 
@@ -87,6 +87,40 @@ def session(patient):  # type: ignore[no-untyped-def]
     from sessions.services import session_create
 
     return session_create(patient=patient, started_at=timezone.now())
+
+
+@pytest.fixture
+def upload(session, therapist, monkeypatch, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+    """Upload bytes into `session` through the real service, with its after-commit work run (the
+    file stored, the task "sent" into `upload.sent`, which records the ids instead of queueing)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from sessions.services import recording_create
+    from tests.audio import speech_wav_bytes
+
+    sent: list[str] = []
+    monkeypatch.setattr("ser.tasks.analyse_recording.delay", lambda rid: sent.append(rid))
+
+    def make(content: bytes | None = None, *, name: str = "r.wav", **options: object):  # type: ignore[no-untyped-def]
+        with django_capture_on_commit_callbacks(execute=True):
+            return recording_create(
+                session=options.pop("session", session),
+                upload=SimpleUploadedFile(name, speech_wav_bytes() if content is None else content),
+                consent_confirmed=True,
+                uploaded_by=therapist,
+                **options,
+            )
+
+    make.sent = sent  # type: ignore[attr-defined]
+    return make
+
+
+@pytest.fixture
+def fresh_model(monkeypatch):  # type: ignore[no-untyped-def]
+    """The process holds no model: the test decides which one gets loaded."""
+    from ser import runtime
+
+    monkeypatch.setattr(runtime, "_model", None)
 
 
 @pytest.fixture

@@ -8,30 +8,23 @@ from django.urls import reverse
 
 from patients.models import Patient
 from sessions.models import Recording
-from sessions.services import recording_create
 from tests.audio import wav_bytes
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def recording(session, therapist, monkeypatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setattr("ser.tasks.analyse_recording.delay", lambda *a, **k: None)
-    return recording_create(
-        session=session,
-        upload=SimpleUploadedFile("r.wav", wav_bytes(1.0)),
-        consent_confirmed=True,
-        uploaded_by=therapist,
-    )
+def recording(upload):  # type: ignore[no-untyped-def]
+    return upload(wav_bytes(1.0))
 
 
 def _urls(patient, session, recording) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
     return [
-        ("get", reverse("patients:detail", args=[patient.pk])),
+        ("get", reverse("reports:dashboard", args=[patient.pk])),
         ("get", reverse("sessions:create", args=[patient.pk])),
-        ("get", reverse("sessions:detail", args=[session.pk])),
+        ("get", reverse("ser:session", args=[session.pk])),
         ("get", reverse("sessions:audio", args=[recording.pk])),
-        ("post", reverse("sessions:upload", args=[session.pk])),
+        ("post", reverse("ser:upload", args=[session.pk])),
         ("get", reverse("api:patient", args=[patient.pk])),
         ("get", reverse("api:sessions", args=[patient.pk])),
         ("post", reverse("api:sessions", args=[patient.pk])),

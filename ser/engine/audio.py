@@ -13,15 +13,18 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import BinaryIO
 
 import numpy as np
 
 TARGET_SR = 16_000
-Channel = Literal["mix", "left", "right"]
 CHANNELS: tuple[str, ...] = ("mix", "left", "right")
 SUPPORTED = "WAV, FLAC, MP3, M4A/AAC, OGG/Opus or WebM"
 _BLOCK_S = 10.0
+# What the batch tools pick up from a folder (content is still checked when each file is read).
+AUDIO_EXTENSIONS = frozenset(
+    {".wav", ".flac", ".mp3", ".m4a", ".aac", ".ogg", ".opus", ".webm", ".mp4", ".aiff", ".aif"}
+)
 
 
 class AudioError(ValueError):
@@ -264,3 +267,15 @@ def write_wav_16k(target: str | os.PathLike[str] | BinaryIO, wav16k: np.ndarray)
 
     dest = target if hasattr(target, "write") else str(target)
     sf.write(dest, np.clip(wav16k, -1.0, 1.0), TARGET_SR, subtype="PCM_16", format="WAV")
+
+
+def find_audio_files(inputs: list[str]) -> list[Path]:
+    """Files named directly, plus audio files found (recursively, sorted) in folders named."""
+    files: list[Path] = []
+    for item in inputs:
+        p = Path(item)
+        if p.is_dir():
+            files += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in AUDIO_EXTENSIONS)
+        else:
+            files.append(p)
+    return files

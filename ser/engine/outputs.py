@@ -1,4 +1,6 @@
-"""The seed WebUI's outputs for one analysis: result.json, embedding.npy, processed_audio.wav.
+"""The files of one analysis, as bytes: the seed WebUI's result.json, embedding.npy and
+processed_audio.wav, plus frames.npz (the 20 ms track) and segments.npz (per-segment embeddings).
+`artifacts` makes them; the batch CLI writes them to a folder, the web app to its storage.
 
 result.json keeps the seed's fields (`emotion`, `confidence`, `scores` with the nine names,
 `granularity`, `timestamp`) and adds ours: model, revision, precision path, input SHA-256, speech
@@ -11,7 +13,6 @@ import hashlib
 import io
 import json
 import os
-import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,21 +21,15 @@ import numpy as np
 
 from .audio import write_wav_16k
 from .labels import EMOTIONS
+from .notices import DISCLAIMER, TEST_MODEL_WARNING
 from .pipeline import Analysis
 
-NOTICE_TEST = (
-    "Produced by a random-initialised TEST checkpoint: the scores are meaningless and must "
-    "not be used clinically."
-)
-NOTICE = "Decision support, not a diagnosis."
+SEED_FILES = ("result.json", "embedding.npy", "processed_audio.wav")
 
 
 def sha256_file(path: str | os.PathLike[str]) -> str:
-    h = hashlib.sha256()
     with open(path, "rb") as f:
-        for block in iter(lambda: f.read(4 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def result_document(
@@ -47,7 +42,7 @@ def result_document(
         "scores": {e: round(float(p), 6) for e, p in zip(EMOTIONS, analysis.probabilities, strict=True)},
         "granularity": analysis.granularity,
         "timestamp": (created or datetime.now(UTC)).isoformat(timespec="seconds"),
-        "notice": NOTICE_TEST if info.is_test_model else NOTICE,
+        "notice": TEST_MODEL_WARNING if info.is_test_model else DISCLAIMER,
         "model": info.model_id,
         "model_variant": info.variant,
         "model_revision": info.revision,
@@ -102,20 +97,73 @@ def frames_npz_bytes(analysis: Analysis) -> bytes | None:
     return buf.getvalue()
 
 
-def safe_stem(name: str) -> str:
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name).stem).strip("._") or "audio"
-    return stem[:80]
+def segments_npz_bytes(analysis: Analysis) -> bytes:
+    """Per-segment start/end times and embeddings (S, D) float32."""
+    buf = io.BytesIO()
+    np.savez_compressed(
+        buf,
+        start_s=np.array([s.start_s for s in analysis.segments], np.float32),
+        end_s=np.array([s.end_s for s in analysis.segments], np.float32),
+        embeddings=np.stack([s.embedding for s in analysis.segments]).astype(np.float32),
+    )
+    return buf.getvalue()
+
+
+def _npy(array: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, array)
+    return buf.getvalue()
+
+
+def artifacts(
+    analysis: Analysis,
+    *,
+    input_sha256: str,
+    source_name: str = "",
+    names: tuple[str, ...] = (*SEED_FILES, "frames.npz", "segments.npz"),
+) -> dict[str, bytes]:
+    """The analysis's files by name, limited to `names`; files that do not apply (no kept audio,
+    no frame track) are left out."""
+    makers = {
+        "result.json": lambda: json.dumps(
+            result_document(analysis, input_sha256=input_sha256, source_name=source_name),
+            indent=2,
+            ensure_ascii=False,
+        ).encode("utf-8"),
+        "embedding.npy": lambda: _npy(embedding_array(analysis)),
+        "processed_audio.wav": lambda: _wav(analysis),
+        "frames.npz": lambda: frames_npz_bytes(analysis),
+        "segments.npz": lambda: segments_npz_bytes(analysis),
+    }
+    out: dict[str, bytes] = {}
+    for name in names:
+        content = makers[name]()
+        if content is not None:
+            out[name] = content
+    return out
+
+
+def _wav(analysis: Analysis) -> bytes | None:
+    if analysis.audio16k is None:
+        return None
+    buf = io.BytesIO()
+    write_wav_16k(buf, analysis.audio16k)
+    return buf.getvalue()
 
 
 def write_outputs(
-    folder: str | os.PathLike[str], analysis: Analysis, *, input_sha256: str, source_name: str = ""
+    folder: str | os.PathLike[str],
+    analysis: Analysis,
+    *,
+    input_sha256: str,
+    source_name: str = "",
+    names: tuple[str, ...] = SEED_FILES,
 ) -> Path:
-    """Write result.json, embedding.npy and processed_audio.wav into `folder`."""
+    """Write the named files (default: the seed WebUI's three) into `folder`."""
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
-    doc = result_document(analysis, input_sha256=input_sha256, source_name=source_name)
-    (out / "result.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False), encoding="utf-8")
-    np.save(out / "embedding.npy", embedding_array(analysis))
-    if analysis.audio16k is not None:
-        write_wav_16k(out / "processed_audio.wav", analysis.audio16k)
+    for name, content in artifacts(
+        analysis, input_sha256=input_sha256, source_name=source_name, names=names
+    ).items():
+        (out / name).write_bytes(content)
     return out

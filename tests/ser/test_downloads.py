@@ -8,27 +8,16 @@ import json
 import numpy as np
 import pytest
 import soundfile as sf
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from ser import services
-from sessions.services import recording_create
-from tests.audio import speech_wav_bytes
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def analysis(session, therapist, monkeypatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setattr("ser.tasks.analyse_recording.delay", lambda *a, **k: None)
-    monkeypatch.setattr(services, "_model", None)
-    recording = recording_create(
-        session=session,
-        upload=SimpleUploadedFile("r.wav", speech_wav_bytes()),
-        consent_confirmed=True,
-        uploaded_by=therapist,
-        granularity="frame",
-    )
+def analysis(upload, fresh_model):  # type: ignore[no-untyped-def]
+    recording = upload(granularity="frame")
     return services.analysis_run(recording_id=str(recording.pk))
 
 
@@ -79,7 +68,7 @@ def test_the_api_shows_timeline_progress_and_downloads(api, analysis) -> None:  
 
 
 def test_the_session_page_shows_player_plots_and_log(web, client, other_therapist, analysis) -> None:  # type: ignore[no-untyped-def]
-    page = web.get(reverse("sessions:detail", args=[analysis.recording.session_id])).content.decode()
+    page = web.get(reverse("ser:session", args=[analysis.recording.session_id])).content.decode()
     for text in (
         "<audio",
         "Processing log",
@@ -91,9 +80,9 @@ def test_the_session_page_shows_player_plots_and_log(web, client, other_therapis
     ):
         assert text.lower() in page.lower(), text
     for kind in ("timeline", "bars"):
-        response = web.get(reverse("ser:plot", args=[analysis.pk, kind]))
+        response = web.get(reverse("reports:analysis_plot", args=[analysis.pk, kind]))
         assert response.status_code == 200 and response.content.lstrip().startswith(b"<?xml")
     # The frame track is drawn under the segments at frame granularity.
-    assert b"frame scores (20 ms)" in web.get(reverse("ser:plot", args=[analysis.pk, "timeline"])).content
+    assert b"frame scores (20 ms)" in web.get(reverse("reports:analysis_plot", args=[analysis.pk, "timeline"])).content
     client.force_login(other_therapist)
-    assert client.get(reverse("ser:plot", args=[analysis.pk, "timeline"])).status_code == 404
+    assert client.get(reverse("reports:analysis_plot", args=[analysis.pk, "timeline"])).status_code == 404

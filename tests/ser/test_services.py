@@ -4,39 +4,28 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 
 from ser import services
 from ser.engine.model import choose_precision
-from ser.models import EmotionAnalysis
-from sessions.models import Recording
-from sessions.services import recording_create
-from tests.audio import speech_wav_bytes
+from ser.models import AnalysisJob, EmotionAnalysis
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_model")]
 
 
 @pytest.fixture
-def recording(session, therapist, monkeypatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setattr("ser.tasks.analyse_recording.delay", lambda *a, **k: None)
-    return recording_create(
-        session=session,
-        upload=SimpleUploadedFile("r.wav", speech_wav_bytes()),
-        consent_confirmed=True,
-        uploaded_by=therapist,
-    )
+def recording(upload):  # type: ignore[no-untyped-def]
+    return upload()
 
 
-@pytest.fixture(autouse=True)
-def _fresh_model(monkeypatch):  # type: ignore[no-untyped-def]
-    # Each test decides which model the process holds.
-    monkeypatch.setattr(services, "_model", None)
+def _job(recording):  # type: ignore[no-untyped-def]
+    return AnalysisJob.objects.get(recording=recording)
 
 
 def test_it_saves_one_analysis_with_provenance_and_marks_the_recording_done(recording) -> None:  # type: ignore[no-untyped-def]
     analysis = services.analysis_run(recording_id=str(recording.pk))
-    recording.refresh_from_db()
-    assert recording.status == Recording.Status.DONE and recording.error == ""
+    job = _job(recording)
+    assert job.status == AnalysisJob.Status.DONE and job.error == "" and job.progress == 100
+    assert job.attempts == 1 and job.started_at <= job.finished_at
     assert analysis is not None
     assert len(analysis.scores) == 9 and sum(analysis.scores) == pytest.approx(1.0, abs=1e-6)
     assert analysis.dominant_emotion == max(analysis.score_map, key=analysis.score_map.get)
@@ -71,7 +60,7 @@ def test_it_saves_one_analysis_with_provenance_and_marks_the_recording_done(reco
 
 def test_running_twice_leaves_one_analysis(recording) -> None:  # type: ignore[no-untyped-def]
     first = services.analysis_run(recording_id=str(recording.pk))
-    Recording.objects.filter(pk=recording.pk).update(status=Recording.Status.PENDING)  # a redelivery
+    AnalysisJob.objects.filter(pk=recording.pk).update(status=AnalysisJob.Status.PENDING)  # a redelivery
     second = services.analysis_run(recording_id=str(recording.pk))
     assert EmotionAnalysis.objects.filter(recording=recording).count() == 1
     assert first is not None and second is not None and first.pk == second.pk
@@ -83,16 +72,16 @@ def test_it_fails_with_an_integrity_error_when_the_stored_bytes_changed(recordin
         f.seek(2000)
         f.write(b"\x7f\x7f\x7f\x7f")
     assert services.analysis_run(recording_id=str(recording.pk)) is None
-    recording.refresh_from_db()
-    assert recording.status == Recording.Status.FAILED
-    assert "SHA-256" in recording.error
+    job = _job(recording)
+    assert job.status == AnalysisJob.Status.FAILED
+    assert "SHA-256" in job.error
     assert not EmotionAnalysis.objects.exists()
 
 
 def test_a_missing_model_fails_the_recording_with_the_setting_to_fix(recording, settings) -> None:  # type: ignore[no-untyped-def]
     settings.SER_MODEL = "/nowhere/emotion2vec_plus_large"
     assert services.analysis_run(recording_id=str(recording.pk)) is None
-    recording.refresh_from_db()
-    assert recording.status == Recording.Status.FAILED
-    assert "SER_MODEL" in recording.error
+    job = _job(recording)
+    assert job.status == AnalysisJob.Status.FAILED
+    assert "SER_MODEL" in job.error
     assert not EmotionAnalysis.objects.exists()

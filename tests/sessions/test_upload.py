@@ -50,8 +50,9 @@ def test_it_stores_a_valid_recording_and_queues_its_analysis_after_commit(
     assert stored.name == f"{recording.id.hex}.wav"
     assert stored.read_bytes() == content
     assert "/" not in recording.original_name and "\x00" not in recording.original_name
-    # Queued exactly once, after commit, with the id only (no PHI in the message).
-    assert len(callbacks) == 1
+    # After commit: the bytes to storage, then the analysis queued exactly once, with the id only
+    # (no PHI in the message).
+    assert len(callbacks) == 2
     assert sent == [((str(recording.pk),), {})]
 
 
@@ -105,8 +106,8 @@ def test_it_requires_consent(api, session, settings) -> None:  # type: ignore[no
     assert Recording.objects.count() == 0 and _stored_files(settings) == []
 
 
-def test_it_queues_nothing_when_the_transaction_rolls_back(
-    session, therapist, django_capture_on_commit_callbacks
+def test_it_queues_and_stores_nothing_when_the_transaction_rolls_back(
+    session, therapist, settings, django_capture_on_commit_callbacks
 ) -> None:  # type: ignore[no-untyped-def]
     from django.db import transaction
 
@@ -126,11 +127,13 @@ def test_it_queues_nothing_when_the_transaction_rolls_back(
             pass
     assert callbacks == []
     assert Recording.objects.count() == 0
+    # The caller's rollback leaves no audio behind in storage either.
+    assert _stored_files(settings) == []
 
 
 def test_the_web_form_uploads_and_shows_errors_in_words(web, session, settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr("ser.tasks.analyse_recording.delay", lambda *a, **k: None)
-    url = reverse("sessions:upload", args=[session.pk])
+    url = reverse("ser:upload", args=[session.pk])
     bad = web.post(
         url,
         {

@@ -12,32 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-
-AUDIO_EXTENSIONS = {
-    ".wav",
-    ".flac",
-    ".mp3",
-    ".m4a",
-    ".aac",
-    ".ogg",
-    ".opus",
-    ".webm",
-    ".mp4",
-    ".aiff",
-    ".aif",
-}
-
-
-def collect(inputs: list[str]) -> list[Path]:
-    files: list[Path] = []
-    for item in inputs:
-        p = Path(item)
-        if p.is_dir():
-            files += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in AUDIO_EXTENSIONS)
-        else:
-            files.append(p)
-    return files
-
+from django.utils.text import get_valid_filename
 
 class Command(BaseCommand):
     help = __doc__
@@ -55,35 +30,25 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         from tqdm import tqdm
 
-        from ser.engine.audio import AudioError
-        from ser.engine.model import EmotionModel, ModelUnavailableError
-        from ser.engine.outputs import safe_stem, sha256_file, write_outputs
+        from ser import runtime
+        from ser.engine.audio import AudioError, find_audio_files
+        from ser.engine.model import ModelUnavailableError
+        from ser.engine.outputs import SEED_FILES, sha256_file, write_outputs
         from ser.engine.pipeline import NoSpeechError, analyse_file
-        from ser.engine.vad import VadConfig
 
-        files = collect(opts["inputs"])
+        files = find_audio_files(opts["inputs"])
         if not files:
             raise CommandError("No audio files found in the inputs given.")
         try:
-            model = EmotionModel.load(
-                opts["model"] or settings.SER_MODEL,
-                device=settings.SER_DEVICE,
-                threads=settings.SER_THREADS,
-                hub=settings.SER_MODEL_HUB,
-                precision=opts["precision"] or settings.SER_PRECISION,
-                batch_seconds=settings.SER_BATCH_SECONDS,
-            )
+            model = runtime.load_model(source=opts["model"], precision=opts["precision"])
         except ModelUnavailableError as exc:
             raise CommandError(str(exc)) from exc
         if model.info.is_test_model:
             self.stderr.write(
                 "NOTE: SER_MODEL is a random-initialised TEST checkpoint; its scores are meaningless."
             )
-        vad = VadConfig(
-            min_segment_s=settings.SER_MIN_SEGMENT_S,
-            max_segment_s=settings.SER_MAX_SEGMENT_S,
-            merge_gap_s=settings.SER_MERGE_GAP_S,
-        )
+        vad = runtime.vad_config()
+        names = SEED_FILES if opts["embedding"] else tuple(n for n in SEED_FILES if n != "embedding.npy")
         out_root = Path(opts["out"])
         out_root.mkdir(parents=True, exist_ok=True)
         rows: list[tuple[str, ...]] = []
@@ -107,14 +72,13 @@ class Command(BaseCommand):
                 )
                 continue
             stamp = datetime.now().strftime("%Y%m%d_%H%M%S")
-            folder = out_root / f"outputs_{stamp}_{safe_stem(path.name)}"
+            stem = _stem(path.name)
+            folder = out_root / f"outputs_{stamp}_{stem}"
             n = 1
             while folder.exists():
                 n += 1
-                folder = out_root / f"outputs_{stamp}_{safe_stem(path.name)}_{n}"
-            write_outputs(folder, result, input_sha256=sha256_file(path), source_name=path.name)
-            if not opts["embedding"]:
-                (folder / "embedding.npy").unlink()
+                folder = out_root / f"outputs_{stamp}_{stem}_{n}"
+            write_outputs(folder, result, input_sha256=sha256_file(path), source_name=path.name, names=names)
             rows.append(
                 (
                     path.name,
@@ -140,3 +104,9 @@ class Command(BaseCommand):
         for r in [head, *rows]:
             cells = [str(c).ljust(w) for c, w in zip(r[:-1], widths, strict=True)]
             self.stdout.write("  ".join([*cells, str(r[-1])]))
+
+
+def _stem(name: str) -> str:
+    """A folder-name-safe stem of the input's name (at most 80 characters)."""
+    stem = Path(name).stem.strip(" ._")
+    return (get_valid_filename(stem) if stem else "audio")[:80]

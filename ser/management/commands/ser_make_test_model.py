@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from ser.engine.checkpoint import SIZES, write_test_checkpoint
+from ser.testkit.checkpoint import SIZES, write_test_checkpoint
 
 
 class Command(BaseCommand):

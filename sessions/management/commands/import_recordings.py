@@ -14,10 +14,11 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 from django.utils import timezone
 
 from patients.models import Patient
-from ser.management.commands.analyze_audio import collect
+from ser.engine.audio import find_audio_files
 from sessions.services import recording_create, session_create
 
 _DATE = re.compile(r"(20\d\d)-?([01]\d)-?([0-3]\d)")
@@ -53,7 +54,7 @@ class Command(BaseCommand):
             patient = Patient.objects.for_user(user).get(pk=opts["patient"])
         except (Patient.DoesNotExist, ValidationError) as exc:
             raise CommandError("No such patient for this therapist.") from exc
-        files = sorted(collect([opts["folder"]]), key=lambda p: p.name)
+        files = sorted(find_audio_files([opts["folder"]]), key=lambda p: p.name)
         if not files:
             raise CommandError("No audio files in the folder.")
         imported = 0
@@ -62,8 +63,6 @@ class Command(BaseCommand):
             try:
                 with path.open("rb") as f:
                     upload = File(f, name=path.name)
-                    from django.db import transaction
-
                     with transaction.atomic():
                         session = session_create(
                             patient=patient, started_at=started, notes=f"Imported from {path.name}"

@@ -9,7 +9,8 @@ from datetime import datetime
 
 import numpy as np
 
-from .labels import EMOTIONS
+from ser.engine.labels import EMOTIONS
+from ser.engine.notices import DISCLAIMER, TEST_MODEL_SHORT
 
 # Okabe & Ito's colour-blind-safe palette; neutral grey, unknown black.
 PALETTE: dict[str, str] = {
@@ -24,7 +25,12 @@ PALETTE: dict[str, str] = {
     "unknown": "#000000",
 }
 MARKERS = dict(zip(EMOTIONS, "os^Dv<>Px", strict=True))  # shapes too, for print and colour blindness
-FOOTNOTE = "Decision support, not a diagnosis."
+FOOTNOTE = DISCLAIMER
+
+
+def footnote(is_test_model: bool) -> str:
+    """The line under every plot: the disclaimer, led by the test-checkpoint warning when it applies."""
+    return f"{TEST_MODEL_SHORT} {DISCLAIMER}" if is_test_model else DISCLAIMER
 
 
 def _figure(width: float = 9.0, height: float = 3.6):  # type: ignore[no-untyped-def]

@@ -1,39 +1,6 @@
-{% extends "base.html" %}
-{% block title %}Session {{ session.number }} · {{ patient.display_name }}{% endblock %}
-{% block content %}
-<p><a href="{% url 'patients:detail' patient.pk %}">← {{ patient.display_name }}</a></p>
-<h1>Session {{ session.number }} <span class="muted small">{{ session.started_at|date:"Y-m-d H:i" }}</span></h1>
-{% if session.notes %}<p>{{ session.notes|linebreaksbr }}</p>{% endif %}
-<h2>Recordings</h2>
-{% for recording in recordings %}
-  <section class="recording" data-recording="{{ recording.pk }}" data-status="{{ recording.status }}">
-    <p><span class="status {{ recording.status }}">{{ recording.get_status_display }}{% if recording.status == "running" %} {{ recording.progress }}%{% endif %}</span>
-      <strong>{{ recording.original_name|default:"recording" }}</strong>
-      <span class="small muted">{{ recording.duration_s|floatformat:1 }} s · {{ recording.sample_rate }} Hz · {{ recording.channels }} ch · {{ recording.get_channel_display|lower }} · SHA-256 {{ recording.sha256|truncatechars:20 }}</span></p>
-    <audio controls preload="none" src="{% url 'sessions:audio' recording.pk %}"></audio>
-    {% if recording.status == "failed" %}<p class="errorlist">{{ recording.error }}</p>{% endif %}
-    {% if recording.status == "pending" or recording.status == "running" %}<p class="small muted live">Waiting for the analysis; this page updates by itself.</p>{% endif %}
-    {% include "sessions/_analysis.html" with full=True %}
-  </section>
-{% empty %}<p class="muted">No recording yet.</p>{% endfor %}
-
-<h2>Add recordings</h2>
-<form method="post" enctype="multipart/form-data" action="{% url 'sessions:upload' session.pk %}" id="upload-form"
-      data-api="{% url 'api:recordings' session.pk %}" data-status="{% url 'api:recording' '00000000-0000-0000-0000-000000000000' %}">{% csrf_token %}
-  {{ form.non_field_errors }}
-  <div id="dropzone" class="dropzone" tabindex="0">
-    <strong>Drop the session's recordings here</strong>, or choose files below.
-    <span class="small muted">WAV, FLAC, MP3, M4A, OGG/Opus or WebM.</span>
-  </div>
-  <p>{{ form.file.errors }}<label for="id_file">Recording</label><br><input type="file" name="file" id="id_file" accept="audio/*,.webm,.m4a" multiple></p>
-  <p id="recorder" hidden><button type="button" class="btn secondary" id="record">● Record in the browser</button> <span id="record-state" class="small muted"></span></p>
-  <p>{{ form.channel.errors }}<label for="id_channel">Channel</label> {{ form.channel }} <span class="helptext">{{ form.channel.help_text }}</span></p>
-  <p>{{ form.granularity.errors }}<label for="id_granularity">Granularity</label> {{ form.granularity }} <span class="helptext">{{ form.granularity.help_text }}</span></p>
-  <p>{{ form.consent_confirmed.errors }}<label>{{ form.consent_confirmed }} {{ form.consent_confirmed.label }}</label></p>
-  <button type="submit" id="upload-button">Upload and analyse</button>
-  <ul id="uploads" class="uploads"></ul>
-</form>
-<script>
+// The session page: uploads with progress (drag and drop, or recorded in the browser), then the
+// analysis state of each recording, polled from the API until it is done or failed.
+"use strict";
 (function () {
   const form = document.getElementById("upload-form");
   const input = document.getElementById("id_file");
@@ -139,5 +106,3 @@
     const li = row(s.querySelector("strong").textContent); poll(li, s.dataset.recording);
   });
 })();
-</script>
-{% endblock %}

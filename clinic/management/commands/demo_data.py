@@ -17,8 +17,8 @@ from django.utils import timezone
 
 from patients.models import Patient
 from patients.services import patient_create
-from ser.engine.synth import espeak
 from ser.services import analysis_run
+from ser.testkit.synth import espeak
 from sessions.services import recording_create, session_create
 
 DEMO_NAME = "DEMO — Sam Taylor (synthetic)"

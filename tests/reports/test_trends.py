@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from patients.services import baseline_set
-from patients.trends import patient_trend, session_map, similar_sessions
+from reports.trends import patient_trend, session_map, similar_sessions
 from tests.factories import analysed_session
 
 pytestmark = pytest.mark.django_db
@@ -104,7 +104,7 @@ def test_the_session_map_and_similar_sessions(patient, history) -> None:  # type
 
 
 def test_the_dashboard_shows_plots_flags_and_numbers(web, patient, history) -> None:  # type: ignore[no-untyped-def]
-    page = web.get(reverse("patients:detail", args=[patient.pk]))
+    page = web.get(reverse("reports:dashboard", args=[patient.pk]))
     html = page.content.decode()
     assert page.status_code == 200
     for text in (
@@ -121,7 +121,7 @@ def test_the_dashboard_shows_plots_flags_and_numbers(web, patient, history) -> N
         assert text.lower() in html.lower(), text
     for kind in ("trajectory", "drift", "map"):
         svg = web.get(
-            reverse("patients:plot", args=[patient.pk, kind]) + "?variant=test-checkpoint-64d&c=sad"
+            reverse("reports:plot", args=[patient.pk, kind]) + "?variant=test-checkpoint-64d&c=sad"
         )
         assert svg.status_code == 200 and svg["Content-Type"] == "image/svg+xml"
         assert b"<svg" in svg.content
@@ -136,14 +136,14 @@ def test_the_dashboard_query_count_does_not_grow_with_sessions(
             patient, i, scores=rng.dirichlet(np.ones(9)), embedding=rng.normal(size=64), with_file=False
         )
     with django_assert_max_num_queries(12):
-        assert web.get(reverse("patients:detail", args=[patient.pk])).status_code == 200
+        assert web.get(reverse("reports:dashboard", args=[patient.pk])).status_code == 200
 
 
 def test_plots_and_baseline_are_404_for_another_therapist(client, other_therapist, patient, history) -> None:  # type: ignore[no-untyped-def]
     client.force_login(other_therapist)
-    assert client.get(reverse("patients:plot", args=[patient.pk, "drift"])).status_code == 404
+    assert client.get(reverse("reports:plot", args=[patient.pk, "drift"])).status_code == 404
     response = client.post(
-        reverse("patients:baseline", args=[patient.pk]), {"baseline_mode": "first_n", "baseline_n": 1}
+        reverse("reports:baseline", args=[patient.pk]), {"baseline_mode": "first_n", "baseline_n": 1}
     )
     assert response.status_code == 404
     patient.refresh_from_db()

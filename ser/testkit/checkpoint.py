@@ -13,10 +13,8 @@ import copy
 from pathlib import Path
 from typing import Any
 
-from .labels import MODEL_TOKENS
-
-# Present in every directory this module writes; the engine reports such a model as a test model.
-TEST_MARKER = "SER_TEST_CHECKPOINT"
+from ser.engine.labels import MODEL_TOKENS
+from ser.engine.model import TEST_MARKER  # present in every directory written here
 
 # Architecture sizes. "large" matches emotion2vec_plus_large (1024-d, 16 + 8 pre-net blocks,
 # 16 heads, ≈314 M parameters); "base" the 768-d seed/base variants; "tiny" is for tests.

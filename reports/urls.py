@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "reports"
+
+urlpatterns = [
+    path("patients/<uuid:pk>/", views.patient_dashboard, name="dashboard"),
+    path("patients/<uuid:pk>/plots/<str:kind>.svg", views.patient_plot, name="plot"),
+    path("patients/<uuid:pk>/baseline/", views.patient_baseline, name="baseline"),
+    path("analyses/<uuid:pk>/plots/<str:kind>.svg", views.analysis_plot, name="analysis_plot"),
+]

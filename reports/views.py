@@ -1,0 +1,121 @@
+"""The patient dashboard (trajectory, drift from baseline, flags, session map, the numbers table),
+the baseline choice, and the SVG plots of the dashboard and the session page. Thin: trends come from
+`trends`, drawings from `charts`."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from patients import services as patient_services
+from patients.models import Patient
+from ser.engine.labels import EMOTIONS
+from ser.models import EmotionAnalysis
+
+from . import charts, plots
+from .forms import BaselineForm
+from .trends import patient_trend, similar_sessions
+
+
+def _classes(request: HttpRequest) -> list[str]:
+    chosen = [c for c in request.GET.getlist("c") if c in EMOTIONS]
+    return chosen or list(EMOTIONS)
+
+
+def _svg(svg: bytes) -> HttpResponse:
+    response = HttpResponse(svg, content_type="image/svg+xml")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@login_required
+@require_GET
+def patient_dashboard(request: HttpRequest, pk: str) -> HttpResponse:
+    patient = get_object_or_404(Patient.objects.for_user(request.user), pk=pk)
+    trend = patient_trend(patient=patient, variant=request.GET.get("variant"))
+    classes = _classes(request)
+    selected = request.GET.get("session")
+    similar = []
+    if selected in trend.session_ids:
+        i = trend.session_ids.index(selected)
+        similar = [(trend.numbers[j], trend.session_ids[j], d) for j, d in similar_sessions(trend, i)]
+    form = BaselineForm(
+        patient=patient,
+        initial={
+            "baseline_mode": patient.baseline_mode,
+            "baseline_n": patient.baseline_n,
+            "baseline_sessions": list(patient.baseline_sessions.all()),
+        },
+    )
+    stamp = charts.patient_stamp(patient, trend.variant) if trend.variant else ""
+    query = "&".join([f"variant={trend.variant}", f"v={stamp}", *[f"c={c}" for c in classes]])
+    return render(
+        request,
+        "reports/dashboard.html",
+        {
+            "patient": patient,
+            "sessions": patient.sessions.order_by("number"),
+            "trend": trend,
+            "rows": trend.rows(),
+            "classes": classes,
+            "emotions": EMOTIONS,
+            "palette": plots.PALETTE,
+            "form": form,
+            "plot_query": query,
+            "similar": similar,
+            "selected": selected,
+            "selected_query": f"&session={selected}" if selected else "",
+        },
+    )
+
+
+@login_required
+@require_GET
+def patient_plot(request: HttpRequest, pk: str, kind: str) -> HttpResponse:
+    patient = get_object_or_404(Patient.objects.for_user(request.user), pk=pk)
+    if kind not in charts.PATIENT_PLOTS:
+        raise Http404("No such plot.")
+    svg = charts.patient_plot_svg(
+        patient,
+        kind,
+        variant=request.GET.get("variant"),
+        classes=_classes(request),
+        selected=request.GET.get("session", ""),
+    )
+    return _svg(svg)
+
+
+@login_required
+@require_GET
+def analysis_plot(request: HttpRequest, pk: str, kind: str) -> HttpResponse:
+    analysis = get_object_or_404(EmotionAnalysis.objects.for_user(request.user), pk=pk)
+    if kind not in charts.ANALYSIS_PLOTS:
+        raise Http404("No such plot.")
+    return _svg(charts.analysis_plot_svg(analysis, kind))
+
+
+@login_required
+@require_POST
+def patient_baseline(request: HttpRequest, pk: str) -> HttpResponse:
+    patient = get_object_or_404(Patient.objects.for_user(request.user), pk=pk)
+    form = BaselineForm(request.POST, patient=patient)
+    if form.is_valid():
+        try:
+            patient_services.baseline_set(
+                patient=patient,
+                mode=form.cleaned_data["baseline_mode"],
+                n=form.cleaned_data["baseline_n"] or 3,
+                sessions=list(form.cleaned_data["baseline_sessions"]),
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    else:
+        messages.error(
+            request,
+            "The baseline was not changed: " + " ".join(str(e) for errs in form.errors.values() for e in errs),
+        )
+    return redirect("reports:dashboard", pk=patient.pk)

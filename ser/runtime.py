@@ -1,0 +1,52 @@
+"""The engine wired to Django settings, in one place: the process's emotion model and the speech
+segment shape. The worker, the web process and the batch CLI all build them here."""
+
+from __future__ import annotations
+
+import threading
+
+from django.conf import settings
+
+from ser.engine.model import EmotionModel
+from ser.engine.vad import VadConfig
+
+_model: EmotionModel | None = None
+_model_lock = threading.Lock()
+
+
+def load_model(*, source: str | None = None, precision: str | None = None) -> EmotionModel:
+    """A new model from the SER_* settings (`source`/`precision` override them)."""
+    return EmotionModel.load(
+        source or settings.SER_MODEL,
+        device=settings.SER_DEVICE,
+        threads=settings.SER_THREADS,
+        hub=settings.SER_MODEL_HUB,
+        precision=precision or settings.SER_PRECISION,
+        batch_seconds=settings.SER_BATCH_SECONDS,
+    )
+
+
+def get_model() -> EmotionModel:
+    """The process's one model, loaded on first use. Failures are not cached: fixing SER_MODEL
+    and retrying works without restarting the process."""
+    global _model
+    if _model is None:
+        with _model_lock:
+            if _model is None:
+                _model = load_model()
+    return _model
+
+
+def reset_model() -> None:
+    """Forget the loaded model (tests switch SER_MODEL between cases)."""
+    global _model
+    with _model_lock:
+        _model = None
+
+
+def vad_config() -> VadConfig:
+    return VadConfig(
+        min_segment_s=settings.SER_MIN_SEGMENT_S,
+        max_segment_s=settings.SER_MAX_SEGMENT_S,
+        merge_gap_s=settings.SER_MERGE_GAP_S,
+    )
