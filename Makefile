@@ -10,8 +10,13 @@ run:
 test:
 	scripts/test.sh
 
+# Formatting, lint rules, types over the whole project (django-stubs) and the import layers.
 lint:
-	.venv/bin/ruff format --check . && .venv/bin/ruff check . && .venv/bin/mypy ser/engine
+	scripts/bootstrap.sh
+	.venv/bin/ruff format --check .
+	.venv/bin/ruff check .
+	.venv/bin/mypy .
+	.venv/bin/lint-imports
 
 bench:
 	.venv/bin/python bench/engine_bench.py

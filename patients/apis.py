@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
@@ -34,7 +35,10 @@ class PatientListCreateApi(APIView):
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        patient = services.patient_create(owner=request.user, **data.validated_data)
+        try:
+            patient = services.patient_create(owner=request.user, **data.validated_data)
+        except ValidationError as exc:
+            return Response(exc.message_dict, status=status.HTTP_400_BAD_REQUEST)
         return Response(PatientOutputSerializer(patient).data, status=status.HTTP_201_CREATED)
 
 

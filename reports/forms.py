@@ -23,4 +23,4 @@ class BaselineForm(forms.Form):
         field = self.fields["baseline_sessions"]
         assert isinstance(field, forms.ModelMultipleChoiceField)
         field.queryset = TherapySession.objects.filter(patient=patient).order_by("number")
-        field.label_from_instance = lambda s: f"{s.number}"  # type: ignore[method-assign]
+        field.label_from_instance = lambda s: f"{s.number}"  # type: ignore[assignment,method-assign]

@@ -79,7 +79,7 @@ def requeue_stale(*, older_than_s: float) -> int:
 
 
 def _mark(recording_id: str, **fields: object) -> None:
-    AnalysisJob.objects.filter(pk=recording_id).update(updated_at=timezone.now(), **fields)
+    AnalysisJob.objects.filter(recording_id=recording_id).update(updated_at=timezone.now(), **fields)
 
 
 def job_fail(*, recording_id: str, reason: str) -> None:

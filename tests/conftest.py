@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
@@ -33,7 +34,7 @@ def _private_media(settings, tmp_path, test_model_dir):  # type: ignore[no-untyp
     settings.SER_MODEL = str(test_model_dir)
 
 
-def _make_user(username: str, **extra: object):  # type: ignore[no-untyped-def]
+def _make_user(username: str, **extra: Any):  # type: ignore[no-untyped-def]
     from django.contrib.auth import get_user_model
 
     return get_user_model().objects.create_user(
@@ -101,7 +102,7 @@ def upload(session, therapist, monkeypatch, django_capture_on_commit_callbacks):
     sent: list[str] = []
     monkeypatch.setattr("ser.tasks.analyse_recording.delay", lambda rid: sent.append(rid))
 
-    def make(content: bytes | None = None, *, name: str = "r.wav", **options: object):  # type: ignore[no-untyped-def]
+    def make(content: bytes | None = None, *, name: str = "r.wav", **options: Any):  # type: ignore[no-untyped-def]
         with django_capture_on_commit_callbacks(execute=True):
             return recording_create(
                 session=options.pop("session", session),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import factory
 import numpy as np
@@ -66,7 +66,7 @@ class RecordingFactory(factory.django.DjangoModelFactory):
     @classmethod
     def _create(cls, model_class: type[Recording], *args: Any, **kwargs: Any) -> Recording:
         content, with_file = kwargs.pop("content"), kwargs.pop("with_file")
-        recording = model_class(*args, **kwargs)
+        recording = model_class(**kwargs)
         if with_file:
             recording.file.save(f"{recording.id.hex}.wav", ContentFile(content), save=False)
         else:
@@ -122,7 +122,7 @@ def analysed_session(
     """Session `number` of `patient`, with one done recording whose analysis has these scores
     (normalised) and this embedding."""
     kwargs = {"started_at": when} if when is not None else {}
-    session = SessionFactory(patient=patient, number=number, **kwargs)
+    session = cast(TherapySession, SessionFactory(patient=patient, number=number, **kwargs))
     recording = RecordingFactory(
         session=session,
         with_file=with_file,

@@ -60,7 +60,7 @@ def test_an_uploaded_wav_is_analysed_by_a_real_worker(worker, django_user_model)
     assert analysis.model_id == str(Path(django_settings.SER_MODEL))
     assert analysis.model_revision.startswith("sha256:") and analysis.is_test_model
     assert analysis.channel == "right" and analysis.precision == choose_precision("auto", "cpu")
-    assert analysis.segment_count >= 1 and analysis.result_file.name.endswith("result.json")
+    assert analysis.segment_count >= 1 and str(analysis.result_file.name).endswith("result.json")
     body = client.get(reverse("api:recording", args=[recording_id])).json()
     assert body["analyses"][0]["scores"].keys() == {
         "angry",

@@ -4,40 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from django.urls import reverse
 
 from patients.services import baseline_set
 from reports.trends import patient_trend, session_map, similar_sessions
 from tests.factories import analysed_session
+from tests.reports.conftest import NEUTRAL, _emb
 
 pytestmark = pytest.mark.django_db
-
-NEUTRAL = [0.02, 0.02, 0.02, 0.1, 0.7, 0.02, 0.08, 0.02, 0.02]
-
-
-def _emb(x: float, y: float = 0.0) -> list[float]:
-    return [x, y, *([0.0] * 62)]
-
-
-@pytest.fixture
-def history(patient):  # type: ignore[no-untyped-def]
-    # Three steady baseline sessions, two ordinary ones, then sadness and fear rise and the voice drifts.
-    embs = [
-        _emb(1.0, 0.0),
-        _emb(1.1, 0.05),
-        _emb(0.9, -0.05),
-        _emb(1.05, 0.0),
-        _emb(0.95, 0.02),
-        _emb(3.0, 2.0),
-    ]
-    sad_fear = [0.05, 0.05, 0.06, 0.10, 0.2, 0.35]
-    sessions = []
-    for i, (e, d) in enumerate(zip(embs, sad_fear, strict=True), start=1):
-        s = list(NEUTRAL)
-        s[2], s[6] = d / 2, d / 2
-        s[4] = 1 - sum(s) + s[4]
-        sessions.append(analysed_session(patient, i, scores=s, embedding=e, speech_s=300 if i != 4 else 20))
-    return sessions
 
 
 def test_drift_is_the_euclidean_distance_from_the_mean_of_the_first_three(patient, history) -> None:  # type: ignore[no-untyped-def]
@@ -101,50 +74,3 @@ def test_the_session_map_and_similar_sessions(patient, history) -> None:  # type
     nearest = similar_sessions(trend, 0, k=2)
     assert nearest[0][0] in (1, 2, 3, 4) and nearest[0][1] <= nearest[1][1]
     assert all(i != 0 for i, _ in nearest)
-
-
-def test_the_dashboard_shows_plots_flags_and_numbers(web, patient, history) -> None:  # type: ignore[no-untyped-def]
-    page = web.get(reverse("reports:dashboard", args=[patient.pk]))
-    html = page.content.decode()
-    assert page.status_code == 200
-    for text in (
-        "Emotion trajectory",
-        "Drift from baseline",
-        "Flags for review",
-        "Sad + fearful share rising",
-        "beyond this patient",
-        "Little speech",
-        "decision support, not a diagnosis",
-        "test-checkpoint-64d",
-        "Test checkpoint",
-    ):
-        assert text.lower() in html.lower(), text
-    for kind in ("trajectory", "drift", "map"):
-        svg = web.get(
-            reverse("reports:plot", args=[patient.pk, kind]) + "?variant=test-checkpoint-64d&c=sad"
-        )
-        assert svg.status_code == 200 and svg["Content-Type"] == "image/svg+xml"
-        assert b"<svg" in svg.content
-
-
-def test_the_dashboard_query_count_does_not_grow_with_sessions(
-    web, patient, django_assert_max_num_queries
-) -> None:  # type: ignore[no-untyped-def]
-    rng = np.random.default_rng(0)
-    for i in range(1, 41):
-        analysed_session(
-            patient, i, scores=rng.dirichlet(np.ones(9)), embedding=rng.normal(size=64), with_file=False
-        )
-    with django_assert_max_num_queries(12):
-        assert web.get(reverse("reports:dashboard", args=[patient.pk])).status_code == 200
-
-
-def test_plots_and_baseline_are_404_for_another_therapist(client, other_therapist, patient, history) -> None:  # type: ignore[no-untyped-def]
-    client.force_login(other_therapist)
-    assert client.get(reverse("reports:plot", args=[patient.pk, "drift"])).status_code == 404
-    response = client.post(
-        reverse("reports:baseline", args=[patient.pk]), {"baseline_mode": "first_n", "baseline_n": 1}
-    )
-    assert response.status_code == 404
-    patient.refresh_from_db()
-    assert patient.baseline_n == 3

@@ -52,7 +52,7 @@ def test_a_broker_outage_leaves_the_upload_pending_and_the_sweeper_requeues_it(
     assert "could not queue recording" in caplog.text
     recording = Recording.objects.get(pk=response.json()["id"])
     assert recording.job.status == AnalysisJob.Status.PENDING
-    assert recording.file.storage.exists(recording.file.name)
+    assert recording.file.storage.exists(str(recording.file.name))
 
     # The broker is back; a fresh pending row is left alone, a stale one is re-sent.
     sent: list[str] = []

@@ -28,7 +28,7 @@ def test_it_saves_one_analysis_with_provenance_and_marks_the_recording_done(reco
     assert job.attempts == 1 and job.started_at <= job.finished_at
     assert analysis is not None
     assert len(analysis.scores) == 9 and sum(analysis.scores) == pytest.approx(1.0, abs=1e-6)
-    assert analysis.dominant_emotion == max(analysis.score_map, key=analysis.score_map.get)
+    assert analysis.dominant_emotion == max(analysis.score_map.items(), key=lambda kv: kv[1])[0]
     assert analysis.confidence == pytest.approx(max(analysis.scores))
     assert analysis.embedding_array().shape == (analysis.embedding_dim,) == (64,)
     assert analysis.input_sha256 == recording.sha256

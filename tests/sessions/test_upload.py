@@ -171,7 +171,7 @@ def test_it_accepts_m4a_and_webm_by_content(api, session, settings, monkeypatch,
         assert response.status_code == 201, response.content
         recording = Recording.objects.get(pk=response.json()["id"])
         assert recording.channels == 2 and recording.duration_s == pytest.approx(2.0, abs=0.1)
-        assert Path(recording.file.name).suffix == f".{ext}"
+        assert Path(str(recording.file.name)).suffix == f".{ext}"
 
 
 def test_it_refuses_the_right_channel_of_a_mono_file(api, session) -> None:  # type: ignore[no-untyped-def]
