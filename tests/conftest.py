@@ -100,7 +100,7 @@ def upload(session, therapist, monkeypatch, django_capture_on_commit_callbacks):
     from tests.audio import speech_wav_bytes
 
     sent: list[str] = []
-    monkeypatch.setattr("ser.tasks.analyse_recording.delay", lambda rid: sent.append(rid))
+    monkeypatch.setattr("ser.services.publish", lambda rid: sent.append(rid))
 
     def make(content: bytes | None = None, *, name: str = "r.wav", **options: Any):  # type: ignore[no-untyped-def]
         with django_capture_on_commit_callbacks(execute=True):

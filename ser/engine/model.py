@@ -1,10 +1,11 @@
-"""emotion2vec+ through FunASR's AutoModel: loading, the fast numeric path, batched scoring.
+"""emotion2vec+ for the engine: loading with provenance, the numeric path, batched scoring.
 
 The model is built and its weights loaded by FunASR's own code (`AutoModel(model=<hub id or dir>)`)
-from a hub id or a directory holding config.yaml, model.pt and tokens.txt. Scoring calls the loaded
-FunASR `Emotion2vec` module's `extract_features` with a padding mask, several segments of similar
-length at a time, then applies its classifier head `proj` exactly as FunASR's `inference` does
-(mean of frame features → proj → softmax), and per frame for the frame timeline.
+from a hub id or a directory holding config.yaml, model.pt and tokens.txt, through `funasr_adapter`,
+the one module that touches FunASR's internals. Scoring runs the network's feature extractor with a
+padding mask, several segments of similar length at a time, then applies its classifier head exactly
+as FunASR's `inference` does (mean of frame features → head → softmax), and per frame for the
+frame timeline.
 """
 
 from __future__ import annotations
@@ -14,13 +15,15 @@ import hashlib
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from . import funasr_adapter
+from .funasr_adapter import FunASRIncompatibleError, LoadedModel, LoadReport, ModelUnavailableError
 from .labels import EMOTIONS, LabelError, reorder_indices
 
 log = logging.getLogger(__name__)
@@ -32,11 +35,21 @@ PRECISIONS = ("auto", "fp32", "bf16", "int8")
 # outputs are meaningless and every result made with it says so.
 TEST_MARKER = "SER_TEST_CHECKPOINT"
 FRAME_RATE = 50  # output frames per second (20 ms)
-_load_lock = threading.Lock()
 
-
-class ModelUnavailableError(RuntimeError):
-    """The configured model cannot be loaded. The message names the setting to fix."""
+__all__ = [
+    "FRAME_RATE",
+    "PRECISIONS",
+    "REQUIRED_FILES",
+    "TEST_MARKER",
+    "EmotionModel",
+    "FunASRIncompatibleError",
+    "LoadReport",
+    "ModelInfo",
+    "ModelUnavailableError",
+    "Scores",
+    "choose_precision",
+    "cpu_flags",
+]
 
 
 @dataclass(frozen=True)
@@ -47,7 +60,7 @@ class ModelInfo:
     revision: str  # content hash of model.pt: "sha256:<16 hex>"
     variant: str  # embeddings are comparable only within one variant
     embedding_dim: int
-    precision: str  # the numeric path that produced the scores: fp32, bf16 or int8
+    precision: str  # the numeric path that produced the scores: fp32, bf16 or int8 (after fallbacks)
     device: str
     is_test_model: bool  # a random-initialised checkpoint: outputs are meaningless
 
@@ -124,57 +137,15 @@ def choose_precision(requested: str, device: str) -> str:
     return "fp32"
 
 
-class _TorchForLoading:
-    """torch as FunASR's checkpoint loader sees it, with a lean `load`: memory-mapped and
-    weights-only (no pickled code runs). Falls back to a plain load for old-format files."""
-
-    def __init__(self, torch: Any) -> None:
-        self._torch = torch
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._torch, name)
-
-    def load(self, path: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return self._torch.load(path, *args, mmap=True, weights_only=True, **kwargs)
-        except Exception:
-            return self._torch.load(path, *args, **kwargs)
-
-
-class _NoDeepCopy:
-    # FunASR deep-copies the loaded checkpoint only to keep the original untouched; nothing uses
-    # the original afterwards, and the copy doubles peak memory (1.25 GB for plus_large).
-    @staticmethod
-    def deepcopy(obj: Any) -> Any:
-        return obj
-
-
-@contextlib.contextmanager
-def _lean_loading(dtype: Any) -> Iterator[None]:
-    """Build the FunASR model with parameters in `dtype` and load its weights without a second
-    in-memory copy. Keeps peak RSS of a plus_large worker near 2.3 GB instead of 4.1 GB."""
-    import funasr.train_utils.load_pretrained_model as lpm
-    import torch
-
-    with _load_lock:
-        saved = (lpm.torch, lpm.copy, torch.get_default_dtype())
-        lpm.torch, lpm.copy = _TorchForLoading(torch), _NoDeepCopy()  # type: ignore[assignment]
-        torch.set_default_dtype(dtype)
-        try:
-            yield
-        finally:
-            lpm.torch, lpm.copy = saved[0], saved[1]
-            torch.set_default_dtype(saved[2])
-
-
 class EmotionModel:
     """A loaded emotion2vec+ model. Calls are serialised by a lock."""
 
     def __init__(
-        self, auto_model: Any, info: ModelInfo, order: list[int], *, batch_seconds: float = 10.0
+        self, loaded: LoadedModel, info: ModelInfo, order: list[int], *, batch_seconds: float = 10.0
     ) -> None:
-        self._auto = auto_model
+        self._loaded = loaded
         self.info = info
+        self.load_report: LoadReport = loaded.report  # how FunASR was patched, or why not
         self._order = order
         self._lock = threading.Lock()
         self.batch_seconds = batch_seconds
@@ -182,7 +153,12 @@ class EmotionModel:
     @property
     def network(self) -> Any:
         """FunASR's Emotion2vec module."""
-        return self._auto.model
+        return self._loaded.network
+
+    @property
+    def _auto(self) -> Any:
+        # FunASR's AutoModel, for tests that compare with its own generate().
+        return self._loaded.auto
 
     @classmethod
     def load(
@@ -214,52 +190,54 @@ class EmotionModel:
         threads = threads or os.cpu_count() or 1
         chosen = choose_precision(precision, device)
         try:
-            from funasr import AutoModel
-
-            with _lean_loading(torch.bfloat16 if chosen == "bf16" else torch.float32):
-                auto = AutoModel(
-                    model=str(path) if looks_local else source,
-                    hub=hub,
-                    device=device,
-                    ncpu=threads,
-                    disable_update=True,
-                    disable_pbar=True,
-                    log_level="ERROR",
-                )
+            loaded = funasr_adapter.load(
+                str(path) if looks_local else source,
+                precision=chosen,
+                device=device,
+                threads=threads,
+                hub=hub,
+            )
+        except FunASRIncompatibleError:
+            raise  # a software problem: SER_MODEL is not what needs fixing
         except Exception as exc:
-            raise ModelUnavailableError(_missing_message(source, f"{type(exc).__name__}: {exc}")) from exc
+            detail = f"{type(exc).__name__}: {exc}"
+            if looks_local:  # the three files are there (checked above): FunASR could not read them
+                version = funasr_adapter.funasr_version()
+                detail = f"the files could not be loaded by FunASR {version} ({detail})"
+            raise ModelUnavailableError(_missing_message(source, detail)) from exc
         torch.set_num_threads(threads)
-        model_dir = Path(getattr(auto, "model_path", "") or source)
+        model_dir = loaded.model_dir or path
         weights = model_dir / "model.pt"
-        if getattr(auto, "model", None) is None or not weights.is_file():
+        if not weights.is_file():
             raise ModelUnavailableError(_missing_message(source, "no model files were found"))
-        tokens = list(getattr(auto.kwargs.get("tokenizer"), "token_list", None) or [])
         try:
-            order = reorder_indices(tokens)
+            order = reorder_indices(loaded.tokens)
         except LabelError as exc:
             raise ModelUnavailableError(_missing_message(source, str(exc))) from exc
-        proj = getattr(auto.model, "proj", None)
-        if proj is None:
+        if not loaded.has_classifier:
             raise ModelUnavailableError(
                 _missing_message(source, "the checkpoint has no emotion classifier head")
             )
-        if chosen == "int8":
-            _quantize_linear_layers(auto.model)
-        if chosen != "fp32":
-            _use_fused_attention(auto.model)
-        dim = int(proj.in_features)
+        dim = loaded.embedding_dim
         is_test = (model_dir / TEST_MARKER).exists()
         info = ModelInfo(
             model_id=source,
             revision="sha256:" + _file_digest(weights)[:16],
             variant=_variant(source, model_dir, dim, is_test),
             embedding_dim=dim,
-            precision=chosen,
-            device=str(auto.kwargs.get("device", device)),
+            precision=loaded.precision,
+            device=loaded.device,
             is_test_model=is_test,
         )
-        log.info("loaded emotion model %s (%s, %d-d, %s)", info.variant, info.revision, dim, chosen)
-        return cls(auto, info, order, batch_seconds=batch_seconds)
+        log.info(
+            "loaded emotion model %s (%s, %d-d, %s; %s)",
+            info.variant,
+            info.revision,
+            dim,
+            info.precision,
+            loaded.report,
+        )
+        return cls(loaded, info, order, batch_seconds=batch_seconds)
 
     # -- scoring ---------------------------------------------------------------------------
 
@@ -320,23 +298,21 @@ class EmotionModel:
         import torch
         import torch.nn.functional as F
 
-        net = self.network
+        model = self._loaded
         device = self.info.device
         longest = max(w.size for w in wavs)
         source = torch.zeros(len(wavs), longest, dtype=torch.float32)
         pad = torch.zeros(len(wavs), longest, dtype=torch.bool)
         for b, w in enumerate(wavs):
             x = torch.from_numpy(np.ascontiguousarray(w, dtype=np.float32))
-            if net.cfg.normalize:  # as FunASR's inference: layer norm over the whole input
+            if model.normalize:  # as FunASR's inference: layer norm over the whole input
                 x = F.layer_norm(x, x.shape)
             source[b, : w.size] = x
             pad[b, w.size :] = True
         with self._autocast():
-            out = net.extract_features(source.to(device), padding_mask=pad.to(device) if pad.any() else None)
-        feats = out["x"].float()
-        frame_pad = out.get("padding_mask")
-        weight = net.proj.weight.float()
-        bias = net.proj.bias.float()
+            feats, frame_pad = model.extract(source.to(device), pad.to(device) if pad.any() else None)
+        feats = feats.float()
+        weight, bias = model.head()
         results = []
         for b in range(len(wavs)):
             f = feats[b] if frame_pad is None else feats[b][~frame_pad[b].bool()]
@@ -357,47 +333,3 @@ class EmotionModel:
                 )
             )
         return results
-
-
-def _quantize_linear_layers(net: Any) -> None:
-    """int8 dynamic quantisation of the encoder's Linear layers; the classifier head stays fp32."""
-    import torch
-
-    qconfig = torch.ao.quantization.default_dynamic_qconfig
-    spec = {name: qconfig for name, _ in net.named_children() if name != "proj"}
-    torch.ao.quantization.quantize_dynamic(net, spec, dtype=torch.qint8, inplace=True)
-
-
-def _fused_attention_forward(self: Any, x: Any, padding_mask: Any = None, alibi_bias: Any = None) -> Any:
-    """FunASR's AltAttention.forward (q·kᵀ·scale + ALiBi bias, key padding masked, softmax, ·v)
-    computed by torch's fused scaled_dot_product_attention: the same function without
-    materialising the B×H×N×N score tensor in three dtypes. Used on the fast path only; its
-    agreement with the fp32 FunASR path is measured (bench/, tests)."""
-    import torch
-    import torch.nn.functional as F
-
-    B, N, C = x.shape
-    heads = self.num_heads
-    qkv = self.qkv(x).reshape(B, N, 3, heads, C // heads).permute(2, 0, 3, 1, 4)
-    q, k, v = qkv[0], qkv[1], qkv[2]
-    mask = None
-    if alibi_bias is not None:
-        mask = alibi_bias.to(q.dtype)
-        if mask.size(1) < heads:  # FunASR adds the bias to the first heads only
-            mask = F.pad(mask, (0, 0, 0, 0, 0, heads - mask.size(1)))
-    if padding_mask is not None and padding_mask.any():
-        keys = padding_mask[:, None, None, :].to(torch.bool)
-        base = mask if mask is not None else torch.zeros(B, 1, 1, N, dtype=q.dtype, device=q.device)
-        mask = base.masked_fill(keys, float("-inf"))
-    out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=self.scale)
-    return self.proj_drop(self.proj(out.transpose(1, 2).reshape(B, N, C)))
-
-
-def _use_fused_attention(net: Any) -> None:
-    import types
-
-    from funasr.models.emotion2vec.modules import AltAttention
-
-    for module in net.modules():
-        if isinstance(module, AltAttention) and not module.cosine_attention:
-            module.forward = types.MethodType(_fused_attention_forward, module)

@@ -85,7 +85,7 @@ def test_the_import_command_creates_sessions_and_queues_them(
     audio_dir, patient, therapist, monkeypatch, django_capture_on_commit_callbacks
 ) -> None:  # type: ignore[no-untyped-def]
     queued: list[str] = []
-    monkeypatch.setattr("ser.tasks.analyse_recording.delay", lambda rid: queued.append(rid))
+    monkeypatch.setattr("ser.services.publish", lambda rid: queued.append(rid))
     with django_capture_on_commit_callbacks(execute=True):
         call_command(
             "import_recordings",

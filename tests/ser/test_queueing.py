@@ -23,14 +23,13 @@ pytestmark = pytest.mark.django_db
 def broker_down(monkeypatch):  # type: ignore[no-untyped-def]
     """Sending goes to a Redis port where nothing listens: a real failed connection, without
     touching the app's shared connection pools (later tests send for real)."""
+    from celery import current_app
     from kombu import Connection
-
-    from ser.tasks import analyse_recording
 
     dead = Connection("redis://127.0.0.1:1/0", connect_timeout=1)
     monkeypatch.setattr(
-        "ser.tasks.analyse_recording.delay",
-        lambda *args: analyse_recording.apply_async(args, connection=dead, retry=False),
+        "ser.services.publish",
+        lambda rid: current_app.send_task(services.ANALYSE_TASK, args=(rid,), connection=dead, retry=False),
     )
     yield
     dead.release()
@@ -56,8 +55,14 @@ def test_a_broker_outage_leaves_the_upload_pending_and_the_sweeper_requeues_it(
 
     # The broker is back; a fresh pending row is left alone, a stale one is re-sent.
     sent: list[str] = []
-    monkeypatch.setattr("ser.tasks.analyse_recording.delay", lambda rid: sent.append(rid))
+    monkeypatch.setattr("ser.services.publish", lambda rid: sent.append(rid))
     assert services.requeue_stale(older_than_s=600) == 0
     with time_machine.travel(timezone.now() + timedelta(minutes=11)):
         assert services.requeue_stale(older_than_s=600) == 1
     assert sent == [str(recording.pk)]
+
+
+def test_the_task_name_sent_is_the_registered_task() -> None:
+    from ser.tasks import analyse_recording
+
+    assert services.ANALYSE_TASK == analyse_recording.name

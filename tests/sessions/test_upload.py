@@ -33,7 +33,7 @@ def test_it_stores_a_valid_recording_and_queues_its_analysis_after_commit(
     api, session, settings, django_capture_on_commit_callbacks, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
     sent: list[tuple] = []
-    monkeypatch.setattr("ser.tasks.analyse_recording.delay", lambda *a, **k: sent.append((a, k)))
+    monkeypatch.setattr("ser.services.publish", lambda *a, **k: sent.append((a, k)))
     content = wav_bytes(2.0, sr=44100, channels=2)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = _post(api, session, content, name="../../etc/passwd\x00.wav", channel="left")
@@ -73,7 +73,7 @@ def test_it_rejects_bad_uploads_with_a_clear_400_and_stores_and_queues_nothing(
     api, session, settings, django_capture_on_commit_callbacks, monkeypatch, content, name, fragment
 ) -> None:  # type: ignore[no-untyped-def]
     sent: list = []
-    monkeypatch.setattr("ser.tasks.analyse_recording.delay", lambda *a, **k: sent.append(a))
+    monkeypatch.setattr("ser.services.publish", lambda *a, **k: sent.append(a))
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = _post(api, session, content, name=name)
     assert response.status_code == 400
@@ -132,7 +132,7 @@ def test_it_queues_and_stores_nothing_when_the_transaction_rolls_back(
 
 
 def test_the_web_form_uploads_and_shows_errors_in_words(web, session, settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr("ser.tasks.analyse_recording.delay", lambda *a, **k: None)
+    monkeypatch.setattr("ser.services.publish", lambda *a, **k: None)
     url = reverse("ser:upload", args=[session.pk])
     bad = web.post(
         url,
@@ -161,7 +161,7 @@ def test_the_web_form_uploads_and_shows_errors_in_words(web, session, settings, 
 def test_it_accepts_m4a_and_webm_by_content(api, session, settings, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
     import subprocess
 
-    monkeypatch.setattr("ser.tasks.analyse_recording.delay", lambda *a, **k: None)
+    monkeypatch.setattr("ser.services.publish", lambda *a, **k: None)
     src = tmp_path / "src.wav"
     src.write_bytes(wav_bytes(2.0, sr=44100, channels=2))
     for ext, codec in (("m4a", "aac"), ("webm", "libopus")):

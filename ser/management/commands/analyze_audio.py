@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.text import get_valid_filename
 
+
 class Command(BaseCommand):
     help = __doc__
     requires_system_checks: list[str] = []  # no database needed
@@ -31,6 +32,7 @@ class Command(BaseCommand):
         from tqdm import tqdm
 
         from ser import runtime
+        from ser.engine import notices
         from ser.engine.audio import AudioError, find_audio_files
         from ser.engine.model import ModelUnavailableError
         from ser.engine.outputs import SEED_FILES, sha256_file, write_outputs
@@ -44,9 +46,7 @@ class Command(BaseCommand):
         except ModelUnavailableError as exc:
             raise CommandError(str(exc)) from exc
         if model.info.is_test_model:
-            self.stderr.write(
-                "NOTE: SER_MODEL is a random-initialised TEST checkpoint; its scores are meaningless."
-            )
+            self.stderr.write(f"NOTE: SER_MODEL is a test checkpoint. {notices.TEST_MODEL_WARNING}")
         vad = runtime.vad_config()
         names = SEED_FILES if opts["embedding"] else tuple(n for n in SEED_FILES if n != "embedding.npy")
         out_root = Path(opts["out"])
@@ -92,9 +92,7 @@ class Command(BaseCommand):
                 )
             )
         self._table(rows)
-        self.stdout.write(
-            f"{len(files) - failures} analysed, {failures} skipped. Decision support, not a diagnosis."
-        )
+        self.stdout.write(f"{len(files) - failures} analysed, {failures} skipped. {notices.DISCLAIMER}")
         if failures == len(files):
             raise CommandError("No file could be analysed.")
 

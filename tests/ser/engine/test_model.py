@@ -1,4 +1,8 @@
-"""The engine on the test checkpoint, through FunASR's real loading and inference code. No Django."""
+"""The engine on the test checkpoint, through FunASR's real loading and inference code. No Django.
+
+Outputs are checked against FunASR's own `generate` on a plainly loaded AutoModel (fp32), never
+against the function under test.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,17 @@ import pytest
 from ser.engine.labels import EMOTIONS, MODEL_TOKENS, LabelError, english_name, reorder_indices
 from ser.engine.model import EmotionModel, ModelUnavailableError
 from tests.audio import speech_like
+from tests.ser.engine.test_funasr_adapter import cosine, funasr_generate, plain_funasr
 
 
 @pytest.fixture(scope="module")
 def model(test_model_dir):  # type: ignore[no-untyped-def]
     return EmotionModel.load(str(test_model_dir), threads=2)
+
+
+@pytest.fixture(scope="module")
+def oracle(test_model_dir):  # type: ignore[no-untyped-def]
+    return plain_funasr(test_model_dir)
 
 
 def test_it_maps_the_model_tokens_to_the_nine_english_names() -> None:
@@ -27,8 +37,12 @@ def test_it_rejects_labels_that_are_not_the_nine_classes() -> None:
         reorder_indices(["happy", "sad"])
 
 
-def test_it_returns_nine_scores_summing_to_one_and_an_embedding_of_the_model_dimension(model) -> None:  # type: ignore[no-untyped-def]
-    scores = model.score(speech_like(3.0, seed=1))
+def test_it_returns_nine_scores_summing_to_one_and_an_embedding_of_the_model_dimension(model, oracle) -> None:  # type: ignore[no-untyped-def]
+    wav = speech_like(3.0, seed=1)
+    scores = model.score(wav)
+    expected_scores, expected_embedding = funasr_generate(oracle, wav)
+    np.testing.assert_allclose(scores.probabilities, expected_scores, atol=1e-4)
+    assert cosine(scores.embedding, expected_embedding) >= 0.99999
     assert scores.probabilities.shape == (9,)
     assert scores.probabilities.sum() == pytest.approx(1.0, abs=1e-6)
     assert (scores.probabilities >= 0).all()
@@ -55,11 +69,16 @@ def test_it_records_provenance_and_marks_the_test_checkpoint(model, test_model_d
     assert info.variant == "test-checkpoint-64d"
 
 
-def test_it_frames_are_50_per_second(model) -> None:  # type: ignore[no-untyped-def]
-    scores = model.score(speech_like(2.0, seed=5), frames=True)
-    assert scores.frames is not None
+def test_it_frames_are_50_per_second_and_match_funasr_frame_features(model, oracle) -> None:  # type: ignore[no-untyped-def]
+    wav = speech_like(2.0, seed=5)
+    scores = model.score(wav, frames=True)
+    _, expected_frames = funasr_generate(oracle, wav, granularity="frame")
+    assert scores.frames is not None and scores.frame_probabilities is not None
     assert abs(scores.frames.shape[0] - 100) <= 1
-    np.testing.assert_allclose(scores.frames.mean(axis=0), scores.embedding, rtol=1e-5, atol=1e-6)
+    assert scores.frames.shape == expected_frames.shape
+    np.testing.assert_allclose(scores.frames, expected_frames, rtol=1e-4, atol=1e-4)
+    assert scores.frame_probabilities.shape == (scores.frames.shape[0], 9)
+    np.testing.assert_allclose(scores.frame_probabilities.sum(axis=1), 1.0, atol=1e-5)
 
 
 @pytest.mark.parametrize("source", ["/nonexistent/emotion2vec_plus_large", "./missing-model-dir", ""])
