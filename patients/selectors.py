@@ -15,4 +15,3 @@ def patient_list(*, user: Any) -> QuerySet[Patient]:
         .annotate(session_count=Count("sessions"))
         .order_by("display_name", "created_at", "id")
     )
-

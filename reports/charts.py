@@ -55,16 +55,25 @@ def patient_plot_svg(
     return _cached(key, lambda: _render_patient(patient, kind, variant, classes, selected))
 
 
-def _render_patient(patient: Patient, kind: str, variant: str | None, classes: list[str], selected: str) -> bytes:
+def _render_patient(
+    patient: Patient, kind: str, variant: str | None, classes: list[str], selected: str
+) -> bytes:
     trend = patient_trend(patient=patient, variant=variant)
     if trend.count == 0:
         return plots.empty_svg("No analysed sessions yet.")
     note = plots.footnote(trend.is_test_model)
     if kind == "trajectory":
-        return plots.trajectory_svg(trend.dates, trend.scores, classes=classes, dominant=trend.dominant, note=note)
+        return plots.trajectory_svg(
+            trend.dates, trend.scores, classes=classes, dominant=trend.dominant, note=note
+        )
     if kind == "drift":
         return plots.drift_svg(
-            trend.dates, trend.euclidean, trend.cosine, band=trend.band, baseline=list(trend.baseline), note=note
+            trend.dates,
+            trend.euclidean,
+            trend.cosine,
+            band=trend.band,
+            baseline=list(trend.baseline),
+            note=note,
         )
     coords = session_map(trend)
     if coords is None:

@@ -13,10 +13,9 @@ import numpy as np
 from django.conf import settings
 from django.db.models import Count
 
-from ser.engine.labels import EMOTIONS
 from patients.models import Patient
+from ser.engine.labels import EMOTIONS
 from ser.models import AnalysisJob, EmotionAnalysis
-
 
 SAD, FEARFUL = EMOTIONS.index("sad"), EMOTIONS.index("fearful")
 
@@ -92,7 +91,9 @@ def patient_trend(*, patient: Patient, variant: str | None = None) -> Trend:
         return trend
     analyses = list(
         EmotionAnalysis.objects.filter(
-            recording__session__patient=patient, model_variant=variant, recording__job__status=AnalysisJob.Status.DONE
+            recording__session__patient=patient,
+            model_variant=variant,
+            recording__job__status=AnalysisJob.Status.DONE,
         )
         .select_related("recording__session")
         .only(

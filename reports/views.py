@@ -116,6 +116,7 @@ def patient_baseline(request: HttpRequest, pk: str) -> HttpResponse:
     else:
         messages.error(
             request,
-            "The baseline was not changed: " + " ".join(str(e) for errs in form.errors.values() for e in errs),
+            "The baseline was not changed: "
+            + " ".join(str(e) for errs in form.errors.values() for e in errs),
         )
     return redirect("reports:dashboard", pk=patient.pk)

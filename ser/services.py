@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -23,7 +24,14 @@ from sessions.models import Recording
 from . import runtime
 from .models import DOWNLOADS, AnalysisJob, EmotionAnalysis
 
-__all__ = ["ModelUnavailableError", "analysis_run", "analysis_save", "job_create", "job_fail", "requeue_stale"]
+__all__ = [
+    "ModelUnavailableError",
+    "analysis_run",
+    "analysis_save",
+    "job_create",
+    "job_fail",
+    "requeue_stale",
+]
 
 log = logging.getLogger(__name__)
 
@@ -42,13 +50,21 @@ def job_create(*, recording: Recording) -> AnalysisJob:
     return job
 
 
-def _send(recording_id: str) -> bool:
-    """Send the task (ids only). With the broker down the job stays PENDING (the recording is
-    stored, nothing lost) and `requeue_stale` sends it again later; the upload still succeeds."""
-    from .tasks import analyse_recording
+# Sent by name, so this module need not import the tasks module (which imports this one).
+ANALYSE_TASK = "ser.tasks.analyse_recording"
 
+
+def publish(recording_id: str) -> None:
+    """Put the analysis task on the broker: the recording id only, never PHI. No time limits in
+    the message (explicit None): the worker applies its own SER_TASK_*_TIME_LIMIT settings."""
+    current_app.send_task(ANALYSE_TASK, args=(recording_id,), time_limit=None, soft_time_limit=None)
+
+
+def _send(recording_id: str) -> bool:
+    """Send the task. With the broker down the job stays PENDING (the recording is stored,
+    nothing lost) and `requeue_stale` sends it again later; the upload still succeeds."""
     try:
-        analyse_recording.delay(recording_id)
+        publish(recording_id)
     except Exception as exc:  # kombu raises OperationalError and friends when Redis is unreachable
         log.error(
             "could not queue recording %s (%s); it stays pending and will be re-queued",
@@ -59,15 +75,39 @@ def _send(recording_id: str) -> bool:
     return True
 
 
+def running_deadline(job: AnalysisJob) -> datetime | None:
+    """When a RUNNING job must be over: its recording's duration × SER_RUNNING_DEADLINE_RTF (at
+    least SER_RUNNING_DEADLINE_MIN_S), never past the hard time limit, plus a minute of grace."""
+    if job.started_at is None:
+        return None
+    expected = max(
+        job.recording.duration_s * settings.SER_RUNNING_DEADLINE_RTF, settings.SER_RUNNING_DEADLINE_MIN_S
+    )
+    return job.started_at + timedelta(seconds=min(expected, settings.CELERY_TASK_TIME_LIMIT) + 60)
+
+
 def requeue_stale(*, older_than_s: float) -> int:
     """Re-send PENDING jobs last touched more than `older_than_s` ago (lost messages, broker
-    outages). Safe to over-send: analysis_run is idempotent."""
-    cutoff = timezone.now() - timedelta(seconds=older_than_s)
+    outages) and RUNNING jobs past their deadline (a worker process died under them: OOM kill,
+    hard time limit, kill -9). Safe to over-send: analysis_run is idempotent and caps attempts."""
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=older_than_s)
     stale = list(
         AnalysisJob.objects.filter(status=AnalysisJob.Status.PENDING, updated_at__lt=cutoff).values_list(
             "recording_id", flat=True
         )[:500]
     )
+    running = AnalysisJob.objects.filter(status=AnalysisJob.Status.RUNNING).select_related("recording")
+    for job in running[:500]:
+        deadline = running_deadline(job)
+        if deadline is not None and deadline < now:
+            log.warning(
+                "recording %s has been running since %s, past its deadline; re-queued", job.pk, job.started_at
+            )
+            AnalysisJob.objects.filter(pk=job.pk, status=AnalysisJob.Status.RUNNING).update(
+                status=AnalysisJob.Status.PENDING, updated_at=now
+            )
+            stale.append(job.pk)
     sent = 0
     for pk in stale:
         if _send(str(pk)):
@@ -105,6 +145,19 @@ def analysis_run(*, recording_id: str) -> EmotionAnalysis | None:
     existing = recording.analyses.first()
     if job.status == AnalysisJob.Status.DONE and existing is not None:
         return existing
+    if job.status == AnalysisJob.Status.FAILED:
+        return None  # a redelivered message for a job that already ended in words
+    if job.attempts >= settings.SER_MAX_ATTEMPTS:
+        # Every earlier run ended without finishing or failing in words: its process died (out of
+        # memory, killed, hard time limit). Running it again would only kill another process.
+        job_fail(
+            recording_id=recording_id,
+            reason=f"The analysis was interrupted {job.attempts} times (its worker process stopped "
+            "each time, for example out of memory) and was not tried again. Try a shorter recording, "
+            "or ask an administrator to check the worker's memory and time limits.",
+        )
+        log.error("recording %s failed after %d interrupted attempts", recording_id, job.attempts)
+        return None
 
     _mark(
         recording_id,
@@ -163,9 +216,7 @@ def _write_artifacts(recording: Recording, result: Analysis) -> dict[str, str]:
     """The analysis's files into storage; field name → stored name. At frame granularity the
     (T, D) embedding.npy is not stored: downloads build it from the compressed frames.npz."""
     names = tuple(n for n in DOWNLOADS if not (n == "embedding.npy" and result.granularity == "frame"))
-    files = artifacts(
-        result, input_sha256=recording.sha256, source_name=recording.original_name, names=names
-    )
+    files = artifacts(result, input_sha256=recording.sha256, source_name=recording.original_name, names=names)
     base = _artifact_dir(recording, result.model.variant)
     return {DOWNLOADS[name]: _store(f"{base}/{name}", content) for name, content in files.items()}
 

@@ -1,4 +1,9 @@
-"""Thin Celery tasks: take ids, call a service."""
+"""Thin Celery tasks: take ids, call a service.
+
+The model is loaded by the first task a worker process runs (ser.runtime.get_model), not at process
+start: Celery waits only a few seconds for a new child process to report that it is up, and loading
+emotion2vec+ large takes longer, so a child that replaced a killed one would itself be killed, again
+and again. Loaded lazily, a replacement child is up at once and takes the redelivered task."""
 
 from __future__ import annotations
 
@@ -6,10 +11,9 @@ import logging
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
-from celery.signals import worker_process_init
 from django.db import InterfaceError, OperationalError
 
-from . import runtime, services
+from . import services
 
 log = logging.getLogger(__name__)
 
@@ -42,17 +46,8 @@ def analyse_recording(self, recording_id: str) -> None:  # type: ignore[no-untyp
 
 @shared_task(ignore_result=True)
 def requeue_stale_recordings() -> int:
-    """Periodic (Celery beat): re-send recordings stuck in PENDING."""
+    """Periodic (Celery beat): re-send jobs stuck in PENDING, and RUNNING jobs past their deadline
+    (their worker process died)."""
     from django.conf import settings
 
     return services.requeue_stale(older_than_s=settings.SER_REQUEUE_AFTER_S)
-
-
-@worker_process_init.connect
-def _load_model_in_worker_process(**_: object) -> None:
-    # Load once per worker process, before the first task; a missing model is reported now and
-    # again (as the recording's failure reason) when a task needs it.
-    try:
-        runtime.get_model()
-    except services.ModelUnavailableError as exc:
-        log.error("%s", exc)

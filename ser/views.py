@@ -62,7 +62,9 @@ def recording_upload(request: HttpRequest, pk: str) -> HttpResponse:
         )
     except ValidationError as exc:
         status = 413 if isinstance(exc, session_services.UploadTooLarge) else 400
-        for field, errors in exc.message_dict.items() if hasattr(exc, "error_dict") else [(None, exc.messages)]:
+        for field, errors in (
+            exc.message_dict.items() if hasattr(exc, "error_dict") else [(None, exc.messages)]
+        ):
             form.add_error(field if field in form.fields else None, errors)
         return _render_session(request, session, form, status=status)
     messages.success(request, "Recording uploaded. The analysis is queued.")

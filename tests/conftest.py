@@ -124,9 +124,7 @@ def fresh_model(monkeypatch):  # type: ignore[no-untyped-def]
     monkeypatch.setattr(runtime, "_model", None)
 
 
-@pytest.fixture
-def worker(settings, test_model_dir, tmp_path):  # type: ignore[no-untyped-def]
-    """A real Celery worker process on the tests' own queue and Redis db, against the test database."""
+def _start_worker(settings, test_model_dir, log: Path, **env_overrides: str) -> subprocess.Popen[bytes]:  # type: ignore[no-untyped-def]
     import redis
     from django.db import connection
 
@@ -140,10 +138,10 @@ def worker(settings, test_model_dir, tmp_path):  # type: ignore[no-untyped-def]
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "CELERY_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
         "LOG_LEVEL": "INFO",
+        **env_overrides,
     }
-    log = tmp_path / "worker.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen(
+        return subprocess.Popen(
             [
                 sys.executable,
                 "-m",
@@ -161,19 +159,46 @@ def worker(settings, test_model_dir, tmp_path):  # type: ignore[no-untyped-def]
                 "-Q",
                 settings.CELERY_TASK_DEFAULT_QUEUE,
                 "-n",
-                f"tests-{os.getpid()}@%h",
+                f"tests-{os.getpid()}-{next(_counter)}@%h",
             ],
             cwd=django_settings.BASE_DIR,
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
         )
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture
+def worker(settings, test_model_dir, tmp_path):  # type: ignore[no-untyped-def]
+    """A real Celery worker process on the tests' own queue and Redis db, against the test database."""
+    log = tmp_path / "worker.log"
+    proc = _start_worker(settings, test_model_dir, log)
     try:
         yield proc, log
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        _stop(proc)
+
+
+@pytest.fixture
+def start_worker(settings, test_model_dir, tmp_path):  # type: ignore[no-untyped-def]
+    """Start real worker processes with extra environment (e.g. the worker's own time limits);
+    each is stopped at the end of the test. Returns (process, log path)."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(**env: str) -> tuple[subprocess.Popen[bytes], Path]:
+        log = tmp_path / f"worker-{len(started)}.log"
+        started.append(_start_worker(settings, test_model_dir, log, **env))
+        return started[-1], log
+
+    yield start
+    for proc in started:
+        _stop(proc)

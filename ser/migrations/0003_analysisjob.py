@@ -36,34 +36,63 @@ def copy_job_state_back(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('ser', '0002_emotionanalysis_audio_file_and_more'),
-        ('therapy_sessions', '0002_recording_granularity_recording_progress'),
+        ("ser", "0002_emotionanalysis_audio_file_and_more"),
+        ("therapy_sessions", "0002_recording_granularity_recording_progress"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AnalysisJob',
+            name="AnalysisJob",
             fields=[
-                ('recording', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='job', serialize=False, to='therapy_sessions.recording')),
-                ('status', models.CharField(choices=[('pending', 'Queued'), ('running', 'Analysing'), ('done', 'Done'), ('failed', 'Failed')], db_index=True, default='pending', max_length=16)),
-                ('progress', models.PositiveSmallIntegerField(default=0, help_text='Percent of speech segments analysed.')),
-                ('error', models.TextField(blank=True, help_text='Why the analysis failed, in words for the user.')),
-                ('attempts', models.PositiveSmallIntegerField(default=0, help_text='Analysis runs started.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "recording",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="job",
+                        serialize=False,
+                        to="therapy_sessions.recording",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Queued"),
+                            ("running", "Analysing"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                        ],
+                        db_index=True,
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "progress",
+                    models.PositiveSmallIntegerField(
+                        default=0, help_text="Percent of speech segments analysed."
+                    ),
+                ),
+                (
+                    "error",
+                    models.TextField(blank=True, help_text="Why the analysis failed, in words for the user."),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0, help_text="Analysis runs started.")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
             ],
         ),
         migrations.AlterModelOptions(
-            name='emotionanalysis',
-            options={'ordering': ['-updated_at']},
+            name="emotionanalysis",
+            options={"ordering": ["-updated_at"]},
         ),
         migrations.AddField(
-            model_name='emotionanalysis',
-            name='updated_at',
+            model_name="emotionanalysis",
+            name="updated_at",
             field=models.DateTimeField(auto_now=True),
         ),
         migrations.RunPython(copy_job_state, copy_job_state_back),

@@ -4,31 +4,30 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('therapy_sessions', '0002_recording_granularity_recording_progress'),
-        ('ser', '0003_analysisjob'),
+        ("therapy_sessions", "0002_recording_granularity_recording_progress"),
+        ("ser", "0003_analysisjob"),
     ]
 
     operations = [
         migrations.RemoveField(
-            model_name='recording',
-            name='error',
+            model_name="recording",
+            name="error",
         ),
         migrations.RemoveField(
-            model_name='recording',
-            name='finished_at',
+            model_name="recording",
+            name="finished_at",
         ),
         migrations.RemoveField(
-            model_name='recording',
-            name='progress',
+            model_name="recording",
+            name="progress",
         ),
         migrations.RemoveField(
-            model_name='recording',
-            name='started_at',
+            model_name="recording",
+            name="started_at",
         ),
         migrations.RemoveField(
-            model_name='recording',
-            name='status',
+            model_name="recording",
+            name="status",
         ),
     ]

@@ -83,6 +83,9 @@ def test_the_session_page_shows_player_plots_and_log(web, client, other_therapis
         response = web.get(reverse("reports:analysis_plot", args=[analysis.pk, kind]))
         assert response.status_code == 200 and response.content.lstrip().startswith(b"<?xml")
     # The frame track is drawn under the segments at frame granularity.
-    assert b"frame scores (20 ms)" in web.get(reverse("reports:analysis_plot", args=[analysis.pk, "timeline"])).content
+    assert (
+        b"frame scores (20 ms)"
+        in web.get(reverse("reports:analysis_plot", args=[analysis.pk, "timeline"])).content
+    )
     client.force_login(other_therapist)
     assert client.get(reverse("reports:analysis_plot", args=[analysis.pk, "timeline"])).status_code == 404

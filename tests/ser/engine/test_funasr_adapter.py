@@ -23,34 +23,12 @@ import torch
 
 from ser.engine import funasr_adapter
 from ser.engine.funasr_adapter import FunASRIncompatibleError, fused_attention_forward
-from ser.engine.labels import reorder_indices
 from ser.engine.model import EmotionModel, ModelUnavailableError
+from ser.testkit.oracle import cosine, funasr_generate, plain_funasr
 from tests.audio import speech_like
 
 INPUTS = [(2.0, 11), (3.0, 12), (4.0, 13)]  # (seconds, seed): one label per input, no padding
 LOADER = importlib.import_module("funasr.train_utils.load_pretrained_model")
-
-
-def plain_funasr(model_dir: Path) -> Any:
-    """FunASR's AutoModel exactly as FunASR ships it: the oracle."""
-    from funasr import AutoModel
-
-    return AutoModel(
-        model=str(model_dir), disable_update=True, disable_pbar=True, log_level="ERROR", device="cpu", ncpu=2
-    )
-
-
-def funasr_generate(
-    auto: Any, wav: np.ndarray, granularity: str = "utterance"
-) -> tuple[np.ndarray, np.ndarray]:
-    """FunASR's own scores (in EMOTIONS order) and features (utterance mean or per frame)."""
-    res = auto.generate(wav, granularity=granularity, extract_embedding=True, disable_pbar=True)[0]
-    scores = np.asarray(res["scores"], dtype=np.float64)[reorder_indices(res["labels"])]
-    return scores, np.asarray(res["feats"], dtype=np.float32)
-
-
-def cosine(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.dot(a, b) / np.linalg.norm(a) / np.linalg.norm(b))
 
 
 def alt_attention_modules(net: Any) -> list[Any]:

@@ -11,8 +11,8 @@ import pytest
 
 from ser.engine.labels import EMOTIONS, MODEL_TOKENS, LabelError, english_name, reorder_indices
 from ser.engine.model import EmotionModel, ModelUnavailableError
+from ser.testkit.oracle import cosine, funasr_generate, plain_funasr
 from tests.audio import speech_like
-from tests.ser.engine.test_funasr_adapter import cosine, funasr_generate, plain_funasr
 
 
 @pytest.fixture(scope="module")
