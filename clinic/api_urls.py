@@ -1,8 +1,8 @@
 """/api/ routes."""
 
 from django.urls import path
-from rest_framework.authtoken.views import obtain_auth_token
 
+from clinic.apis import ObtainTokenApi
 from patients import apis as patient_apis
 from ser import apis as analysis_apis
 from sessions import apis as session_apis
@@ -10,7 +10,7 @@ from sessions import apis as session_apis
 app_name = "api"
 
 urlpatterns = [
-    path("auth/token/", obtain_auth_token, name="token"),
+    path("auth/token/", ObtainTokenApi.as_view(), name="token"),
     path("patients/", patient_apis.PatientListCreateApi.as_view(), name="patients"),
     path("patients/<uuid:pk>/", patient_apis.PatientDetailApi.as_view(), name="patient"),
     path(

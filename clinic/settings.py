@@ -4,9 +4,11 @@ unless set. See .env.example and the README's settings table."""
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -16,6 +18,23 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key-change-me-" + "x" * 20)
+# A key anyone can read in this repository (.env.example, the default above) signs sessions, password
+# reset links and CSRF tokens; with it, a production server could be logged into by anyone. Refusing
+# at import stops gunicorn, celery and every manage.py command alike (a system check would only stop
+# runserver and `check`). DEBUG=1 (development, .env.example) keeps working with it.
+KNOWN_DEVELOPMENT_SECRET_KEYS = frozenset(
+    {"dev-only-change-me-for-any-real-deployment-0123456789", "dev-only-insecure-key-change-me-" + "x" * 20}
+)
+if not DEBUG and (
+    not SECRET_KEY
+    or SECRET_KEY in KNOWN_DEVELOPMENT_SECRET_KEYS
+    or SECRET_KEY.startswith(("dev-only", "django-insecure-"))
+):
+    raise ImproperlyConfigured(
+        "SECRET_KEY is a development key (or empty) and DEBUG is off: refusing to start. Generate a key "
+        'with  python -c "import secrets; print(secrets.token_urlsafe(50))"  and set SECRET_KEY in '
+        "the environment or in .env (or set DEBUG=1 for local development only)."
+    )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -29,11 +48,13 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "rest_framework",
     "rest_framework.authtoken",
+    "audit",
     "patients",
     "sessions.apps.TherapySessionsConfig",
     "ser",
     "reports",
-    "clinic",
+    "axes",
+    "clinic.apps.ClinicConfig",
 ]
 
 MIDDLEWARE = [
@@ -43,8 +64,17 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before any body is read (CSRF reads POST bodies in process_view, after every __call__).
+    "clinic.limits.RequestBodyLimitMiddleware",
+    # Who is acting and from where, for the audit trail of everything below.
+    "audit.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After messages (it leaves a "log in again" message); static files never reach these two.
+    "clinic.middleware.AbsoluteSessionLifetimeMiddleware",
+    "clinic.middleware.NoStoreMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a lockout flagged during authenticate() into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "clinic.urls"
@@ -113,6 +143,28 @@ LOGOUT_REDIRECT_URL = "login"
 # Sessions: idle logoff after 30 minutes (the cookie's age is renewed on every request).
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
 SESSION_SAVE_EVERY_REQUEST = True
+# ...and an absolute limit from login, which a page polling every few seconds cannot extend
+# (clinic.middleware.AbsoluteSessionLifetimeMiddleware).
+SESSION_ABSOLUTE_SECONDS = env.int("SESSION_ABSOLUTE_SECONDS", default=12 * 60 * 60)
+# API tokens end this long after they were issued (clinic.auth.ExpiringTokenAuthentication); they are
+# also deleted at logout and whenever the user's password changes (clinic.security).
+API_TOKEN_TTL_SECONDS = env.int("API_TOKEN_TTL_SECONDS", default=30 * 24 * 60 * 60)
+
+# Login throttling (django-axes) on the login page and the API token endpoint: after
+# AXES_FAILURE_LIMIT wrong passwords for one username from one address, that pair is locked out
+# for the cool-off, right password or not. Attempts made while locked out are refused without
+# being counted, so the retry time shown stays true and a user who tries again does not extend it.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "clinic.auth.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "clinic.security.client_ip"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -123,16 +175,19 @@ SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
-SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", default=False) else None
-)
+# Behind exactly one TLS proxy that sets X-Forwarded-Proto and appends to X-Forwarded-For; the
+# client address in login throttling and the security log is then the proxy's last XFF entry.
+BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", default=False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROXY else None
+# The container health check calls http://127.0.0.1:8000/healthz from inside, without the proxy.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "clinic.auth.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -221,5 +276,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Logins, failures, lockouts, logouts, token revocations: kept whatever LOG_LEVEL says.
+        "clinic.security": {"level": "INFO"},
+    },
 }

@@ -2,14 +2,10 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-
-def healthz(request: HttpRequest) -> JsonResponse:
-    return JsonResponse({"ok": True})
-
+from clinic.health import healthz
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="patients:list", permanent=False)),

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from audit.models import AuditEvent
+from audit.services import owned
 
 from . import selectors, services
 from .models import Patient
@@ -44,5 +46,11 @@ class PatientListCreateApi(APIView):
 
 class PatientDetailApi(APIView):
     def get(self, request: Request, pk: str) -> Response:
-        patient = get_object_or_404(Patient.objects.for_user(request.user), pk=pk)
+        patient = owned(Patient.objects, pk, detail="api")
         return Response(PatientOutputSerializer(patient).data)
+
+    def delete(self, request: Request, pk: str) -> Response:
+        """The patient, their sessions, recordings, analyses and stored files (after commit)."""
+        patient = owned(Patient.objects, pk, action=AuditEvent.Action.DELETE, detail="patient delete")
+        services.patient_delete(patient=patient, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from typing import Any
 
 from django.db import transaction
 
+from audit import services as audit
+from audit.models import AuditEvent
+
 from .models import Patient
+
+log = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -28,6 +34,7 @@ def patient_create(
     )
     patient.full_clean()
     patient.save()
+    audit.record(AuditEvent.Action.CREATE, patient)
     return patient
 
 
@@ -53,4 +60,21 @@ def baseline_set(*, patient: Patient, mode: str, n: int = 3, sessions: list[Any]
     patient.full_clean()
     patient.save(update_fields=["baseline_mode", "baseline_n", "updated_at"])
     patient.baseline_sessions.set(chosen if mode != Patient.Baseline.FIRST_N else [])
+    audit.record(AuditEvent.Action.UPDATE, patient, detail=f"baseline: {mode}")
     return patient
+
+
+@transaction.atomic
+def patient_delete(*, patient: Patient, actor: Any = None) -> dict[str, int]:
+    """Delete a patient with all their sessions, recordings, analyses and every stored file.
+    Returns rows deleted per model.
+
+    The rows go by the CASCADEs (sessions, then their recordings, analysis jobs and analyses; the
+    baseline choice's link rows); the owner is PROTECT, so a therapist is never deleted with a
+    patient. Files are removed after commit by the post_delete receivers of the apps that own
+    them, which this app cannot import: a delete that rolls back leaves rows and files intact.
+    The log line names ids and counts only, never PHI."""
+    pk = patient.pk
+    _, counts = patient.delete()
+    log.info("patient %s deleted by user %s: %s", pk, getattr(actor, "pk", None) or "-", counts)
+    return counts

@@ -8,4 +8,5 @@ app_name = "patients"
 urlpatterns = [
     path("", views.patient_list, name="list"),
     path("new/", views.patient_create, name="create"),
+    path("<uuid:pk>/delete/", views.patient_delete, name="delete"),
 ]

@@ -8,9 +8,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from audit.models import AuditEvent
+from audit.services import owned
 from patients import services as patient_services
 from patients.models import Patient
 from ser.engine.labels import EMOTIONS
@@ -28,14 +30,14 @@ def _classes(request: HttpRequest) -> list[str]:
 
 def _svg(svg: bytes) -> HttpResponse:
     response = HttpResponse(svg, content_type="image/svg+xml")
-    response["Cache-Control"] = "private, max-age=3600"
+    response["Cache-Control"] = "private, no-store"  # plots show PHI; Redis caches them server-side
     return response
 
 
 @login_required
 @require_GET
 def patient_dashboard(request: HttpRequest, pk: str) -> HttpResponse:
-    patient = get_object_or_404(Patient.objects.for_user(request.user), pk=pk)
+    patient = owned(Patient.objects, pk, detail="dashboard")
     trend = patient_trend(patient=patient, variant=request.GET.get("variant"))
     classes = _classes(request)
     selected = request.GET.get("session")
@@ -76,7 +78,7 @@ def patient_dashboard(request: HttpRequest, pk: str) -> HttpResponse:
 @login_required
 @require_GET
 def patient_plot(request: HttpRequest, pk: str, kind: str) -> HttpResponse:
-    patient = get_object_or_404(Patient.objects.for_user(request.user), pk=pk)
+    patient = owned(Patient.objects, pk, detail=f"{kind} plot")
     if kind not in charts.PATIENT_PLOTS:
         raise Http404("No such plot.")
     svg = charts.patient_plot_svg(
@@ -92,7 +94,7 @@ def patient_plot(request: HttpRequest, pk: str, kind: str) -> HttpResponse:
 @login_required
 @require_GET
 def analysis_plot(request: HttpRequest, pk: str, kind: str) -> HttpResponse:
-    analysis = get_object_or_404(EmotionAnalysis.objects.for_user(request.user), pk=pk)
+    analysis = owned(EmotionAnalysis.objects.select_related("recording__session"), pk, detail=f"{kind} plot")
     if kind not in charts.ANALYSIS_PLOTS:
         raise Http404("No such plot.")
     return _svg(charts.analysis_plot_svg(analysis, kind))
@@ -101,7 +103,7 @@ def analysis_plot(request: HttpRequest, pk: str, kind: str) -> HttpResponse:
 @login_required
 @require_POST
 def patient_baseline(request: HttpRequest, pk: str) -> HttpResponse:
-    patient = get_object_or_404(Patient.objects.for_user(request.user), pk=pk)
+    patient = owned(Patient.objects, pk, action=AuditEvent.Action.UPDATE, detail="baseline")
     form = BaselineForm(request.POST, patient=patient)
     if form.is_valid():
         try:

@@ -4,13 +4,14 @@ and analyses. Every lookup is scoped to the requesting therapist."""
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from audit.models import AuditEvent
+from audit.services import owned
 from sessions import services as session_services
 from sessions.models import Recording, TherapySession
 from sessions.serializers import SessionOutputSerializer
@@ -21,12 +22,18 @@ from .serializers import RecordingOutputSerializer
 
 class SessionDetailApi(APIView):
     def get(self, request: Request, pk: str) -> Response:
-        session = get_object_or_404(TherapySession.objects.for_user(request.user), pk=pk)
+        session = owned(TherapySession.objects, pk, detail="api")
         data = SessionOutputSerializer(session).data
         data["recordings"] = RecordingOutputSerializer(
             selectors.recordings_with_jobs(session=session), many=True, context={"request": request}
         ).data
         return Response(data)
+
+    def delete(self, request: Request, pk: str) -> Response:
+        """The session, its recordings, their analyses and stored files (after commit)."""
+        session = owned(TherapySession.objects, pk, action=AuditEvent.Action.DELETE, detail="session delete")
+        session_services.session_delete(session=session, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class RecordingUploadApi(APIView):
@@ -41,7 +48,9 @@ class RecordingUploadApi(APIView):
         )
 
     def post(self, request: Request, pk: str) -> Response:
-        session = get_object_or_404(TherapySession.objects.for_user(request.user), pk=pk)
+        session = owned(
+            TherapySession.objects, pk, action=AuditEvent.Action.CREATE, detail="recording upload"
+        )
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
@@ -66,8 +75,28 @@ class RecordingUploadApi(APIView):
 
 class RecordingDetailApi(APIView):
     def get(self, request: Request, pk: str) -> Response:
-        recording = get_object_or_404(
-            Recording.objects.for_user(request.user).select_related("job").prefetch_related("analyses"),
-            pk=pk,
+        recording = owned(
+            Recording.objects.select_related("job", "session").prefetch_related("analyses"), pk, detail="api"
         )
         return Response(RecordingOutputSerializer(recording, context={"request": request}).data)
+
+    def delete(self, request: Request, pk: str) -> Response:
+        """The recording, its analyses and stored files (after commit). `?reason=consent_withdrawn`
+        records that the patient withdrew consent (the deletion is the same)."""
+        reason = request.query_params.get("reason", "")
+        if reason not in ("", "consent_withdrawn"):  # checked first: a refused call audits no delete
+            return Response(
+                {"reason": ["Leave it out, or use consent_withdrawn."]}, status=status.HTTP_400_BAD_REQUEST
+            )
+        withdrawn = reason == "consent_withdrawn"
+        recording = owned(
+            Recording.objects.select_related("session"),
+            pk,
+            action=AuditEvent.Action.DELETE,
+            detail="recording delete: consent withdrawn" if withdrawn else "recording delete",
+        )
+        if withdrawn:
+            session_services.recording_consent_withdraw(recording=recording, actor=request.user)
+        else:
+            session_services.recording_delete(recording=recording, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

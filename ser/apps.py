@@ -18,6 +18,14 @@ class SerConfig(AppConfig):
 
         recording_stored.connect(_on_recording_stored, dispatch_uid="ser.job_create")
 
+        # A deleted analysis's files leave storage after the delete commits, cascades included.
+        from django.db.models.signals import post_delete
+
+        from .models import EmotionAnalysis
+        from .receivers import analysis_files_delete
+
+        post_delete.connect(analysis_files_delete, sender=EmotionAnalysis, dispatch_uid="ser.analysis_files")
+
 
 def _on_recording_stored(sender: Any, recording: Any, **_: Any) -> None:
     from .services import job_create

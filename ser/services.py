@@ -5,16 +5,21 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import tempfile
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from celery import current_app
 from django.conf import settings
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
+from audit import services as audit
+from audit.context import acting_as
+from audit.models import AuditEvent
 from ser.engine.audio import AudioError
 from ser.engine.model import ModelUnavailableError
 from ser.engine.outputs import artifacts
@@ -171,34 +176,37 @@ def analysis_run(*, recording_id: str) -> EmotionAnalysis | None:
     def progress(done: int, total: int) -> None:
         _mark(recording_id, progress=min(99, int(100 * done / max(1, total))))
 
-    try:
-        if _sha256_of(recording) != recording.sha256:
-            raise StoredAudioIntegrityError(
-                "The stored audio does not match the SHA-256 recorded at upload; it was not analysed. "
-                "Upload the recording again."
+    # The processed audio is spooled into this folder while decoding; it goes into storage with the
+    # other files and the folder is removed whatever happens (stored, failed, or an exception).
+    with tempfile.TemporaryDirectory(prefix="ser-analysis-") as tmp:
+        try:
+            if _sha256_of(recording) != recording.sha256:
+                raise StoredAudioIntegrityError(
+                    "The stored audio does not match the SHA-256 recorded at upload; it was not analysed. "
+                    "Upload the recording again."
+                )
+            result = analyse_file(
+                recording.file.path,
+                runtime.get_model(),
+                granularity=recording.granularity,
+                channel=recording.channel,
+                vad=runtime.vad_config(),
+                max_duration_s=settings.SER_MAX_DURATION_S,
+                progress=progress,
+                audio_out=Path(tmp) / "processed_audio.wav",
             )
-        result = analyse_file(
-            recording.file.path,
-            runtime.get_model(),
-            granularity=recording.granularity,
-            channel=recording.channel,
-            vad=runtime.vad_config(),
-            max_duration_s=settings.SER_MAX_DURATION_S,
-            progress=progress,
-            keep_audio=True,
-        )
-    except FileNotFoundError:
-        job_fail(
-            recording_id=recording_id,
-            reason="The stored audio file is missing; it was not analysed. Upload the recording again.",
-        )
-        log.warning("analysis of recording %s failed: stored file missing", recording_id)
-        return None
-    except (AudioError, NoSpeechError, StoredAudioIntegrityError, ModelUnavailableError) as exc:
-        job_fail(recording_id=recording_id, reason=str(exc))
-        log.warning("analysis of recording %s failed: %s", recording_id, type(exc).__name__)
-        return None
-    return analysis_save(recording=recording, result=result)
+        except FileNotFoundError:
+            job_fail(
+                recording_id=recording_id,
+                reason="The stored audio file is missing; it was not analysed. Upload the recording again.",
+            )
+            log.warning("analysis of recording %s failed: stored file missing", recording_id)
+            return None
+        except (AudioError, NoSpeechError, StoredAudioIntegrityError, ModelUnavailableError) as exc:
+            job_fail(recording_id=recording_id, reason=str(exc))
+            log.warning("analysis of recording %s failed: %s", recording_id, type(exc).__name__)
+            return None
+        return analysis_save(recording=recording, result=result)
 
 
 def _artifact_dir(recording: Recording, variant: str) -> str:
@@ -206,9 +214,12 @@ def _artifact_dir(recording: Recording, variant: str) -> str:
     return f"analyses/{recording.pk.hex}/{get_valid_filename(variant)}"
 
 
-def _store(name: str, content: bytes) -> str:
+def _store(name: str, content: bytes | Path) -> str:
     if default_storage.exists(name):
         default_storage.delete(name)
+    if isinstance(content, Path):  # the processed audio: streamed from its file in chunks
+        with content.open("rb") as f:
+            return default_storage.save(name, File(f))
     return default_storage.save(name, ContentFile(content))
 
 
@@ -262,6 +273,9 @@ def analysis_save(*, recording: Recording, result: Analysis) -> EmotionAnalysis:
             ),
         )
         analysis.full_clean(validate_unique=False)
+        # The worker acts for the therapist who uploaded the recording.
+        with acting_as(recording.uploaded_by, path="worker"):
+            audit.record(AuditEvent.Action.CREATE, analysis, detail=f"analysis by {info.variant}")
         _mark(
             str(recording.pk),
             status=AnalysisJob.Status.DONE,

@@ -11,6 +11,7 @@ import logging
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from celery.signals import worker_init
 from django.db import InterfaceError, OperationalError
 
 from . import services
@@ -51,3 +52,25 @@ def requeue_stale_recordings() -> int:
     from django.conf import settings
 
     return services.requeue_stale(older_than_s=settings.SER_REQUEUE_AFTER_S)
+
+
+@worker_init.connect
+def _remove_stale_spools(**_: object) -> None:
+    """A worker process killed mid-analysis (kill -9, out of memory, hard time limit) leaves its
+    temporary spool folder behind. At worker start, remove those older than the hard time limit:
+    no live analysis can be older than that, so another worker's folder on the same host is safe."""
+    import shutil
+    import tempfile
+    import time
+    from pathlib import Path
+
+    from django.conf import settings
+
+    cutoff = time.time() - settings.CELERY_TASK_TIME_LIMIT
+    for folder in Path(tempfile.gettempdir()).glob("ser-analysis-*"):
+        try:
+            if folder.is_dir() and folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
+                log.info("removed a stale analysis spool %s", folder.name)
+        except OSError:
+            continue

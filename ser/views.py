@@ -7,9 +7,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from audit.models import AuditEvent
+from audit.services import owned
 from sessions import services as session_services
 from sessions.forms import RecordingUploadForm
 from sessions.models import Recording, TherapySession
@@ -18,8 +20,8 @@ from . import selectors
 from .models import EmotionAnalysis
 
 
-def _session_for(request: HttpRequest, pk: str) -> TherapySession:
-    return get_object_or_404(TherapySession.objects.for_user(request.user).select_related("patient"), pk=pk)
+def _session_for(request: HttpRequest, pk: str, **audit: str) -> TherapySession:
+    return owned(TherapySession.objects.select_related("patient"), pk, **audit)
 
 
 @login_required
@@ -47,7 +49,7 @@ def _render_session(
 @login_required
 @require_POST
 def recording_upload(request: HttpRequest, pk: str) -> HttpResponse:
-    session = _session_for(request, pk)
+    session = _session_for(request, pk, action=AuditEvent.Action.CREATE, detail="recording upload")
     form = RecordingUploadForm(request.POST, request.FILES)
     if not form.is_valid():
         return _render_session(request, session, form, status=400)
@@ -74,8 +76,11 @@ def recording_upload(request: HttpRequest, pk: str) -> HttpResponse:
 @login_required
 @require_GET
 def analysis_download(request: HttpRequest, pk: str, name: str) -> FileResponse:
-    analysis = get_object_or_404(
-        EmotionAnalysis.objects.for_user(request.user).select_related("recording__session"), pk=pk
+    analysis = owned(
+        EmotionAnalysis.objects.select_related("recording__session"),
+        pk,
+        action=AuditEvent.Action.EXPORT,
+        detail=f"download {name}"[:300],
     )
     download = selectors.analysis_download(analysis=analysis, name=name)
     if download is None:

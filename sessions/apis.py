@@ -4,13 +4,13 @@ session's recordings and their analyses are served by the analysis app's API.)""
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from audit.services import owned
 from patients.models import Patient
 
 from . import services
@@ -24,7 +24,7 @@ class SessionListCreateApi(APIView):
         notes = serializers.CharField(required=False, allow_blank=True, default="")
 
     def _patient(self, request: Request, patient_pk: str) -> Patient:
-        return get_object_or_404(Patient.objects.for_user(request.user), pk=patient_pk)
+        return owned(Patient.objects, patient_pk, detail="sessions list")
 
     def get(self, request: Request, patient_pk: str) -> Response:
         patient = self._patient(request, patient_pk)

@@ -21,6 +21,8 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils.text import get_valid_filename
 
+from audit import services as audit
+from audit.models import AuditEvent
 from patients.models import Patient
 from ser.engine.audio import CHANNELS, AudioError, AudioInfo, probe, verify_decodes
 
@@ -61,6 +63,7 @@ def session_create(
     session = TherapySession(patient=patient, started_at=started_at, number=number, notes=notes)
     session.full_clean()
     session.save()
+    audit.record(AuditEvent.Action.CREATE, session)
     return session
 
 
@@ -140,6 +143,7 @@ def recording_create(
             recording.save()
             # Registered before the signal, so the bytes are in storage before anyone is told.
             transaction.on_commit(lambda: _store_upload(recording, tmp))
+            audit.record(AuditEvent.Action.CREATE, recording, detail="upload")
             recording_stored.send(sender=Recording, recording=recording)
         return recording
     except BaseException:
@@ -167,3 +171,56 @@ def _original_name(upload: Any) -> str:
     printable = "".join(ch for ch in raw if ch.isprintable())
     return get_valid_filename(printable)[:255] if printable.strip(" ._") else ""
 
+
+# Deleting. The rows go by the models' CASCADEs (session → recordings → their analysis job and
+# analyses); every stored file goes after the transaction commits, removed by the post_delete
+# receivers of the app that owns it (`sessions/receivers.py` for the audio, `ser/receivers.py` for
+# the analysis files), so a delete that rolls back leaves rows and files as they were. The log
+# line names ids and counts only, never PHI.
+
+
+def _deleted_by(actor: Any) -> str:
+    return str(getattr(actor, "pk", None) or "-")
+
+
+@transaction.atomic
+def session_delete(*, session: TherapySession, actor: Any = None) -> dict[str, int]:
+    """Delete a session with its recordings, their analyses and every stored file. If the session
+    was one of the patient's chosen baseline sessions it leaves that choice too; the trends then
+    fall back as they do for a chosen session without an analysis. Returns rows deleted per model."""
+    pk, patient_id = session.pk, session.patient_id
+    _, counts = session.delete()
+    log.info("session %s of patient %s deleted by user %s: %s", pk, patient_id, _deleted_by(actor), counts)
+    return counts
+
+
+@transaction.atomic
+def recording_delete(*, recording: Recording, actor: Any = None) -> dict[str, int]:
+    """Delete a recording, its analysis job and analyses, and every stored file (the audio and
+    the five analysis files). Returns rows deleted per model."""
+    pk, session_id = recording.pk, recording.session_id
+    _, counts = recording.delete()
+    log.info("recording %s of session %s deleted by user %s: %s", pk, session_id, _deleted_by(actor), counts)
+    return counts
+
+
+@transaction.atomic
+def recording_consent_withdraw(*, recording: Recording, actor: Any = None) -> dict[str, int]:
+    """The patient withdrew consent for this recording: it is deleted with everything derived from
+    it, rows and files, exactly as `recording_delete` does.
+
+    Why a delete and not a flag: a Recording exists only with consent (the
+    `recording_requires_consent` constraint), and without consent neither the voice nor anything
+    derived from it may be kept. What remains is this log line, which records that the deletion
+    happened because consent was withdrawn, by whom and when (ids only)."""
+    pk, session_id = recording.pk, recording.session_id
+    _, counts = recording.delete()
+    log.info(
+        "consent withdrawn for recording %s of session %s; recording, analyses and files deleted "
+        "by user %s: %s",
+        pk,
+        session_id,
+        _deleted_by(actor),
+        counts,
+    )
+    return counts

@@ -1,25 +1,29 @@
-"""Session pages of this app: create a session, and the permission-checked recording audio. (The
-session page itself, with its recordings' analyses and the upload form, is the analysis app's.)"""
+"""Session pages of this app: create and delete a session, delete a recording, and the
+permission-checked recording audio. (The session page itself, with its recordings' analyses and the
+upload form, is the analysis app's.)"""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from audit.models import AuditEvent
+from audit.services import owned
 from patients.models import Patient
 
 from . import services
 from .forms import SessionForm
-from .models import Recording
+from .models import Recording, TherapySession
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def session_create(request: HttpRequest, patient_pk: str) -> HttpResponse:
-    patient = get_object_or_404(Patient.objects.for_user(request.user), pk=patient_pk)
+    patient = owned(Patient.objects, patient_pk, detail="new session form")
     form = SessionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -34,7 +38,80 @@ def session_create(request: HttpRequest, patient_pk: str) -> HttpResponse:
 @login_required
 @require_GET
 def recording_audio(request: HttpRequest, pk: str) -> FileResponse:
-    recording = get_object_or_404(Recording.objects.for_user(request.user), pk=pk)
+    recording = owned(
+        Recording.objects.select_related("session"), pk, action=AuditEvent.Action.EXPORT, detail="audio"
+    )
     response = FileResponse(recording.file.open("rb"), as_attachment=False)
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def session_delete(request: HttpRequest, pk: str) -> HttpResponse:
+    """GET: the session's recordings that will go with it, and a confirm button; POST: delete."""
+    post = request.method == "POST"
+    session = owned(
+        TherapySession.objects.select_related("patient"),
+        pk,
+        action=AuditEvent.Action.DELETE if post else AuditEvent.Action.READ,
+        detail="session delete" if post else "session delete confirmation",
+    )
+    patient = session.patient
+    if post:
+        counts = services.session_delete(session=session, actor=request.user)
+        messages.success(
+            request,
+            f"Session {session.number} was deleted, with "
+            f"{counts.get(Recording._meta.label, 0)} recording(s), their analyses and stored files.",
+        )
+        return redirect("reports:dashboard", pk=patient.pk)
+    return render(
+        request,
+        "sessions/confirm_delete.html",
+        {
+            "what": "session",
+            "session": session,
+            "patient": patient,
+            "recordings": session.recordings.order_by("created_at"),
+            # Deleting it changes a drift baseline the therapist chose by hand.
+            "in_baseline": patient.baseline_mode != Patient.Baseline.FIRST_N
+            and patient.baseline_sessions.filter(pk=session.pk).exists(),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def recording_delete(request: HttpRequest, pk: str) -> HttpResponse:
+    """GET: the recording and a confirm button, with a box to record that the patient withdrew
+    consent; POST: delete (through `recording_consent_withdraw` when that box is ticked)."""
+    post, withdrawn = request.method == "POST", bool(request.POST.get("consent_withdrawn"))
+    recording = owned(
+        Recording.objects.select_related("session__patient"),
+        pk,
+        action=AuditEvent.Action.DELETE if post else AuditEvent.Action.READ,
+        detail=("recording delete" + (": consent withdrawn" if withdrawn else ""))
+        if post
+        else "recording delete confirmation",
+    )
+    session = recording.session
+    if post:
+        if withdrawn:
+            services.recording_consent_withdraw(recording=recording, actor=request.user)
+            done = "Consent withdrawn: the recording, its analyses and stored files were deleted."
+        else:
+            services.recording_delete(recording=recording, actor=request.user)
+            done = "The recording, its analyses and stored files were deleted."
+        messages.success(request, done)
+        return redirect("ser:session", pk=session.pk)
+    return render(
+        request,
+        "sessions/confirm_delete.html",
+        {
+            "what": "recording",
+            "session": session,
+            "patient": session.patient,
+            "recordings": [recording],
+        },
+    )

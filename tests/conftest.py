@@ -56,15 +56,17 @@ def other_therapist(db):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def api(therapist) -> APIClient:  # type: ignore[no-untyped-def]
+    # A real session login (not force_authenticate, which no middleware can see): the request-size
+    # guard, the session lifetime and the audit trail all run as they do for a real client.
     client = APIClient()
-    client.force_authenticate(therapist)
+    client.force_login(therapist)
     return client
 
 
 @pytest.fixture
 def other_api(other_therapist) -> APIClient:  # type: ignore[no-untyped-def]
     client = APIClient()
-    client.force_authenticate(other_therapist)
+    client.force_login(other_therapist)
     return client
 
 

@@ -1,5 +1,6 @@
 """Production settings pass Django's deployment checks; Celery's limits are ordered; cookies are
-hardened. Run in subprocesses with production environment variables."""
+hardened; sessions, logins and tokens are bounded; nothing starts with DEBUG off and a development
+SECRET_KEY. Run in subprocesses with production environment variables."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from django.conf import settings
 
 PRODUCTION = {
@@ -48,7 +50,11 @@ def test_production_cookies_transport_and_task_limits() -> None:
             "  'hard': s.CELERY_TASK_TIME_LIMIT,",
             "  'vis': s.CELERY_BROKER_TRANSPORT_OPTIONS['visibility_timeout'],",
             "  'acks_late': s.CELERY_TASK_ACKS_LATE, 'lost': s.CELERY_TASK_REJECT_ON_WORKER_LOST,",
-            "  'prefetch': s.CELERY_WORKER_PREFETCH_MULTIPLIER}))",
+            "  'prefetch': s.CELERY_WORKER_PREFETCH_MULTIPLIER,",
+            "  'absolute': s.SESSION_ABSOLUTE_SECONDS, 'token_ttl': s.API_TOKEN_TTL_SECONDS,",
+            "  'auth': s.REST_FRAMEWORK['DEFAULT_AUTHENTICATION_CLASSES'],",
+            "  'backends': s.AUTHENTICATION_BACKENDS, 'middleware': s.MIDDLEWARE,",
+            "  'failures': s.AXES_FAILURE_LIMIT, 'cooloff': s.AXES_COOLOFF_TIME.total_seconds()}))",
         ]
     )
     proc = subprocess.run(
@@ -65,3 +71,68 @@ def test_production_cookies_transport_and_task_limits() -> None:
     assert got["sslmode"] == "verify-full" and got["broker"].startswith("rediss://")
     assert got["soft"] < got["hard"] < got["vis"]
     assert got["acks_late"] and got["lost"] and got["prefetch"] == 1
+    assert got["absolute"] <= 12 * 60 * 60 and got["token_ttl"] <= 30 * 24 * 60 * 60
+    assert got["auth"][0] == "clinic.auth.ExpiringTokenAuthentication"
+    assert "rest_framework.authentication.TokenAuthentication" not in got["auth"]
+    assert got["backends"][0] == "axes.backends.AxesStandaloneBackend"
+    assert got["middleware"][-1] == "axes.middleware.AxesMiddleware"
+    for name in ("AbsoluteSessionLifetimeMiddleware", "NoStoreMiddleware"):
+        assert f"clinic.middleware.{name}" in got["middleware"]
+    assert got["failures"] <= 5 and got["cooloff"] >= 15 * 60
+
+
+EXAMPLE_KEY = "dev-only-change-me-for-any-real-deployment-0123456789"  # .env.example's
+HOW_TO = "secrets.token_urlsafe(50)"
+
+
+def _start(command: list[str], env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    try:
+        return subprocess.run(
+            command, cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=timeout
+        )
+    except subprocess.TimeoutExpired as exc:  # it started and ran: exactly what must not happen
+        raise AssertionError(f"{command[2:4]} started with a development SECRET_KEY") from exc
+
+
+def _production_env(secret_key: str | None) -> dict[str, str]:
+    env = {**os.environ, **PRODUCTION}
+    if secret_key is None:
+        del env["SECRET_KEY"]  # falls back to .env's (the example) or the settings default
+    else:
+        env["SECRET_KEY"] = secret_key
+    return env
+
+
+@pytest.mark.parametrize(
+    "secret_key",
+    [EXAMPLE_KEY, None, "dev-only-anything-else-but-long-enough-for-django-checks-0123456789", ""],
+    ids=["env-example", "unset", "dev-only-prefix", "empty"],
+)
+def test_it_refuses_to_start_with_a_development_secret_key_when_debug_is_off(secret_key: str | None) -> None:
+    proc = _start([sys.executable, "manage.py", "check"], _production_env(secret_key))
+    assert proc.returncode != 0
+    assert "refusing to start" in proc.stderr and HOW_TO in proc.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["-m", "gunicorn", "clinic.wsgi:application", "--bind", "127.0.0.1:0", "--workers", "1"],
+        ["-m", "celery", "-A", "clinic", "worker", "--concurrency", "1", "-Q", "never-consumed"],
+        ["-m", "celery", "-A", "clinic", "beat", "-s", "{tmp}/celerybeat-schedule"],
+    ],
+    ids=["gunicorn", "celery-worker", "celery-beat"],
+)
+def test_servers_and_workers_refuse_a_development_secret_key(command: list[str], tmp_path) -> None:  # type: ignore[no-untyped-def]
+    command = [part.format(tmp=tmp_path) for part in command]
+    proc = _start([sys.executable, *command], _production_env(EXAMPLE_KEY))
+    assert proc.returncode != 0
+    assert HOW_TO in proc.stdout + proc.stderr
+
+
+def test_development_mode_still_starts_with_the_example_key() -> None:
+    # scripts/run.sh: DEBUG=1 and the example key from .env.
+    proc = _start(
+        [sys.executable, "manage.py", "check"], {**os.environ, "DEBUG": "1", "SECRET_KEY": EXAMPLE_KEY}
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr

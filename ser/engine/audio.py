@@ -2,9 +2,10 @@
 
 libsndfile (soundfile) reads WAV, FLAC, OGG/Vorbis/Opus and MP3; PyAV (FFmpeg) reads the rest
 (M4A/AAC, WebM/Opus from browsers, …). Limits are checked from the header before any decode, and
-decoding streams in blocks through a soxr resampler, so a 60-minute stereo 44.1 kHz file never
-exists in memory at its original rate. Every failure is an AudioError whose message says what was
-wrong in words a user can act on.
+decoding streams in blocks through a soxr resampler (`stream_16k_mono`), so a long recording never
+exists in memory whole, at its original rate or at 16 kHz: the pipeline spools the 16 kHz blocks to
+a PCM16 WAV file as they come (`open_wav_16k`) and reads segments back (`read_wav_16k`). Every
+failure is an AudioError whose message says what was wrong in words a user can act on.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -171,25 +172,33 @@ def resample(x: np.ndarray, sr: int, target_sr: int = TARGET_SR) -> np.ndarray:
     return np.ascontiguousarray(soxr.resample(x, sr, target_sr, quality="HQ"), dtype=np.float32)
 
 
-def load_16k_mono(
+def stream_16k_mono(
     path: str | os.PathLike[str], *, channel: str = "mix", max_duration_s: float | None = None
-) -> np.ndarray:
-    """The analysis input: 16 kHz mono float32, decoded and resampled block by block."""
-    import soxr
+) -> Iterator[np.ndarray]:
+    """The analysis input as a stream of 16 kHz mono float32 blocks (about 10 s each): decoded,
+    channel-picked and resampled block by block, so memory stays flat however long the recording.
 
+    The header, the limits and the channel choice are checked here, before the first block; decode
+    errors, over-long data and invalid samples are raised (as AudioError) while iterating.
+    """
     p = Path(path)
     info = probe(p, max_duration_s=max_duration_s)
     if channel not in CHANNELS:
         raise AudioError(f"Channel must be one of {', '.join(CHANNELS)}, not {channel!r}.")
     if channel == "right" and info.channels < 2:
         raise AudioError("The right channel was chosen, but the recording has only one channel.")
-    blocks = _blocks_soundfile(p, info) if info.backend == "soundfile" else _blocks_pyav(p, info)
+    return _stream(p, info, channel, max_duration_s)
+
+
+def _stream(path: Path, info: AudioInfo, channel: str, max_duration_s: float | None) -> Iterator[np.ndarray]:
+    import soxr
+
+    blocks = _blocks_soundfile(path, info) if info.backend == "soundfile" else _blocks_pyav(path, info)
     stream = (
         None
         if info.sample_rate == TARGET_SR
         else soxr.ResampleStream(info.sample_rate, TARGET_SR, 1, dtype="float32", quality="HQ")
     )
-    out: list[np.ndarray] = []
     seen = 0
     try:
         for block in blocks:
@@ -197,9 +206,13 @@ def load_16k_mono(
             if max_duration_s is not None and seen > (max_duration_s + 1) * info.sample_rate:
                 raise _too_long(seen / info.sample_rate, max_duration_s)
             mono = pick_channel(block, channel)
-            out.append(mono if stream is None else stream.resample_chunk(mono, last=False))
+            out = mono if stream is None else stream.resample_chunk(mono, last=False)
+            if out.size:
+                yield _checked(out)
         if stream is not None:
-            out.append(stream.resample_chunk(np.zeros(0, np.float32), last=True))
+            tail = stream.resample_chunk(np.zeros(0, np.float32), last=True)
+            if tail.size:
+                yield _checked(tail)
     except AudioError:
         raise
     except Exception as exc:
@@ -208,10 +221,21 @@ def load_16k_mono(
         raise AudioError("The recording contains no audio samples.")
     if info.backend == "soundfile" and seen < info.frames:
         raise AudioError(_TRUNCATED)
-    wav = np.concatenate(out).astype(np.float32, copy=False)
-    if not np.isfinite(wav).all():
+
+
+def _checked(block: np.ndarray) -> np.ndarray:
+    block = np.ascontiguousarray(block, dtype=np.float32)
+    if not np.isfinite(block).all():
         raise AudioError("The audio contains invalid sample values.")
-    return wav
+    return block
+
+
+def load_16k_mono(
+    path: str | os.PathLike[str], *, channel: str = "mix", max_duration_s: float | None = None
+) -> np.ndarray:
+    """The whole analysis input in memory (16 kHz mono float32): for short clips and tools. The
+    pipeline streams instead (`stream_16k_mono`)."""
+    return np.concatenate(list(stream_16k_mono(path, channel=channel, max_duration_s=max_duration_s)))
 
 
 def verify_decodes(path: str | os.PathLike[str], info: AudioInfo, *, seconds: float = 1.0) -> None:
@@ -263,10 +287,25 @@ def _verify_pyav(path: Path, info: AudioInfo, seconds: float) -> None:
 
 def write_wav_16k(target: str | os.PathLike[str] | BinaryIO, wav16k: np.ndarray) -> None:
     """The processed audio (the seed WebUI's processed_audio.wav): 16 kHz mono PCM16."""
+    with open_wav_16k(target) as f:
+        f.write(np.clip(wav16k, -1.0, 1.0))
+
+
+def open_wav_16k(target: str | os.PathLike[str] | BinaryIO) -> Any:
+    """A soundfile writer for the processed audio, to write block by block (clip each block to
+    [-1, 1] first, as `write_wav_16k` does). 16-bit, as the seed WebUI writes it."""
     import soundfile as sf
 
     dest = target if hasattr(target, "write") else str(target)
-    sf.write(dest, np.clip(wav16k, -1.0, 1.0), TARGET_SR, subtype="PCM_16", format="WAV")
+    return sf.SoundFile(dest, "w", TARGET_SR, 1, "PCM_16", format="WAV")
+
+
+def read_wav_16k(path: str | os.PathLike[str], start: int, stop: int) -> np.ndarray:
+    """Samples [start, stop) of a processed-audio file, as float32."""
+    import soundfile as sf
+
+    data, _ = sf.read(str(path), start=start, stop=stop, dtype="float32", always_2d=False)
+    return np.ascontiguousarray(data, dtype=np.float32)
 
 
 def find_audio_files(inputs: list[str]) -> list[Path]:

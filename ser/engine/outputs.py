@@ -1,6 +1,7 @@
-"""The files of one analysis, as bytes: the seed WebUI's result.json, embedding.npy and
-processed_audio.wav, plus frames.npz (the 20 ms track) and segments.npz (per-segment embeddings).
-`artifacts` makes them; the batch CLI writes them to a folder, the web app to its storage.
+"""The files of one analysis: the seed WebUI's result.json, embedding.npy and processed_audio.wav,
+plus frames.npz (the 20 ms track) and segments.npz (per-segment embeddings). `artifacts` makes them
+(bytes; the processed audio stays the file the pipeline spooled, given by path); the batch CLI
+writes them to a folder, the web app to its storage.
 
 result.json keeps the seed's fields (`emotion`, `confidence`, `scores` with the nine names,
 `granularity`, `timestamp`) and adds ours: model, revision, precision path, input SHA-256, speech
@@ -13,13 +14,13 @@ import hashlib
 import io
 import json
 import os
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .audio import write_wav_16k
 from .labels import EMOTIONS
 from .notices import DISCLAIMER, TEST_MODEL_WARNING
 from .pipeline import Analysis
@@ -121,9 +122,10 @@ def artifacts(
     input_sha256: str,
     source_name: str = "",
     names: tuple[str, ...] = (*SEED_FILES, "frames.npz", "segments.npz"),
-) -> dict[str, bytes]:
+) -> dict[str, bytes | Path]:
     """The analysis's files by name, limited to `names`; files that do not apply (no kept audio,
-    no frame track) are left out."""
+    no frame track) are left out. Each is bytes, except processed_audio.wav: the path of the kept
+    audio file (about 115 MB an hour), for the caller to copy or stream, never to read whole."""
     makers = {
         "result.json": lambda: json.dumps(
             result_document(analysis, input_sha256=input_sha256, source_name=source_name),
@@ -131,24 +133,16 @@ def artifacts(
             ensure_ascii=False,
         ).encode("utf-8"),
         "embedding.npy": lambda: _npy(embedding_array(analysis)),
-        "processed_audio.wav": lambda: _wav(analysis),
+        "processed_audio.wav": lambda: analysis.audio_path,
         "frames.npz": lambda: frames_npz_bytes(analysis),
         "segments.npz": lambda: segments_npz_bytes(analysis),
     }
-    out: dict[str, bytes] = {}
+    out: dict[str, bytes | Path] = {}
     for name in names:
         content = makers[name]()
         if content is not None:
             out[name] = content
     return out
-
-
-def _wav(analysis: Analysis) -> bytes | None:
-    if analysis.audio16k is None:
-        return None
-    buf = io.BytesIO()
-    write_wav_16k(buf, analysis.audio16k)
-    return buf.getvalue()
 
 
 def write_outputs(
@@ -159,11 +153,17 @@ def write_outputs(
     source_name: str = "",
     names: tuple[str, ...] = SEED_FILES,
 ) -> Path:
-    """Write the named files (default: the seed WebUI's three) into `folder`."""
+    """Write the named files (default: the seed WebUI's three) into `folder`; the processed audio is
+    copied from its file in blocks."""
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     for name, content in artifacts(
         analysis, input_sha256=input_sha256, source_name=source_name, names=names
     ).items():
-        (out / name).write_bytes(content)
+        target = out / name
+        if isinstance(content, Path):
+            if not (target.exists() and target.samefile(content)):  # already written in place
+                shutil.copyfile(content, target)
+        else:
+            target.write_bytes(content)
     return out

@@ -1,5 +1,7 @@
 """From a file on disk to one recording-level result: decode → channel → 16 kHz mono → VAD
 segments → emotion2vec+ (batched, fast path) → per-segment scores and embeddings → aggregates.
+Decoding and VAD stream in blocks through a spool file, so memory stays flat however long the
+recording (`analyse_file`).
 
 Per recording: the duration-weighted mean of segment probabilities, the dominant class and its
 confidence, the duration-weighted mean of segment embeddings, speech seconds and segment count.
@@ -10,16 +12,19 @@ features, lightly smoothed) and the frame embeddings.
 from __future__ import annotations
 
 import os
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import overload
 
 import numpy as np
 
-from .audio import TARGET_SR, load_16k_mono
+from .audio import TARGET_SR, open_wav_16k, read_wav_16k, stream_16k_mono, write_wav_16k
 from .labels import EMOTIONS
 from .model import FRAME_RATE, EmotionModel, ModelInfo
-from .vad import VadConfig, speech_segments
+from .vad import SpeechDetector, VadConfig, shape_segments, speech_segments
 
 GRANULARITIES = ("utterance", "frame")
 Progress = Callable[[int, int], None]  # (segments done, segments in all)
@@ -64,7 +69,9 @@ class Analysis:
     processing_s: float
     segments: list[Segment] = field(default_factory=list)
     frames: FrameTrack | None = None
-    audio16k: np.ndarray | None = None  # the processed audio, when kept
+    audio_path: Path | None = (
+        None  # the processed audio (16 kHz mono PCM16 WAV), when kept: the caller's file
+    )
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -97,19 +104,137 @@ def analyse_waveform(
     channel: str = "mix",
     vad: VadConfig | None = None,
     progress: Progress | None = None,
-    keep_audio: bool = False,
+    audio_out: str | os.PathLike[str] | None = None,
 ) -> Analysis:
+    """A 16 kHz mono array already in memory (short clips, tests). With `audio_out`, the array is
+    written there as the processed audio; that file is the caller's."""
+    _check_granularity(granularity)
+    cfg = vad or VadConfig()
+    t0 = time.perf_counter()
+    bounds = speech_segments(wav16k, cfg)
+    t_vad = time.perf_counter() - t0
+    _require_speech(bounds)
+    out = Path(audio_out) if audio_out is not None else None
+    if out is not None:
+        write_wav_16k(out, wav16k)
+    result = _score(
+        [wav16k[a:b] for a, b in bounds], bounds, model, granularity=granularity, progress=progress
+    )
+    return replace(
+        result,
+        channel=channel,
+        duration_s=wav16k.shape[0] / TARGET_SR,
+        processing_s=time.perf_counter() - t0,
+        audio_path=out,
+        timings={"vad_s": t_vad, **result.timings},
+    )
+
+
+def analyse_file(
+    path: str | os.PathLike[str],
+    model: EmotionModel,
+    *,
+    granularity: str = "utterance",
+    channel: str = "mix",
+    vad: VadConfig | None = None,
+    max_duration_s: float | None = None,
+    progress: Progress | None = None,
+    audio_out: str | os.PathLike[str] | None = None,
+) -> Analysis:
+    """A recording on disk, in bounded memory whatever its length: decode → channel → 16 kHz in
+    blocks, each block appended to a PCM16 WAV spool file and fed to the VAD, then the model reads
+    each segment back from the spool. So what is in memory is a block, the VAD's per-window
+    probabilities and the segments in flight - never the recording.
+
+    With `audio_out`, the spool is written there and kept as the processed audio (`audio_path`); the
+    file is then the caller's to remove. Without it, the spool is a private temp file. Either way a
+    failure (no speech, bad audio, any exception) leaves no file behind.
+    """
+    _check_granularity(granularity)
+    cfg = vad or VadConfig()
+    t0 = time.perf_counter()
+    out = Path(audio_out) if audio_out is not None else None
+    spool = out if out is not None else _temp_spool()
+    kept = False
+    try:
+        detector = SpeechDetector(cfg)
+        with open_wav_16k(spool) as sink:
+            for block in stream_16k_mono(path, channel=channel, max_duration_s=max_duration_s):
+                sink.write(np.clip(block, -1.0, 1.0))
+                detector.feed(block)
+        regions = detector.regions()
+        t_stream = time.perf_counter() - t0
+        bounds = shape_segments(regions, detector.samples, cfg)
+        _require_speech(bounds)
+        result = _score(
+            SpooledPieces(spool, bounds), bounds, model, granularity=granularity, progress=progress
+        )
+        kept = out is not None
+    finally:
+        if not kept:
+            spool.unlink(missing_ok=True)
+    # The processing time covers decoding and resampling too: it is what the user waited for.
+    return replace(
+        result,
+        channel=channel,
+        duration_s=detector.samples / TARGET_SR,
+        processing_s=time.perf_counter() - t0,
+        audio_path=out,
+        timings={"decode_s": t_stream - detector.seconds, "vad_s": detector.seconds, **result.timings},
+    )
+
+
+class SpooledPieces(Sequence[np.ndarray]):
+    """The segments' samples, read from the spool file when the model asks for each one: only the
+    segments in flight are in memory (each at most 30 s, 1.9 MB)."""
+
+    def __init__(self, path: Path, bounds: list[tuple[int, int]]) -> None:
+        self._path = path
+        self._bounds = bounds
+
+    def __len__(self) -> int:
+        return len(self._bounds)
+
+    @overload
+    def __getitem__(self, i: int) -> np.ndarray: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[np.ndarray]: ...
+    def __getitem__(self, i: int | slice) -> np.ndarray | list[np.ndarray]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        a, b = self._bounds[i]
+        return read_wav_16k(self._path, a, b)
+
+
+def _temp_spool() -> Path:
+    fd, name = tempfile.mkstemp(prefix="ser-spool-", suffix=".wav")
+    os.close(fd)
+    return Path(name)
+
+
+def _check_granularity(granularity: str) -> None:
     if granularity not in GRANULARITIES:
         raise ValueError(f"granularity must be one of {GRANULARITIES}, not {granularity!r}")
-    t0 = time.perf_counter()
-    bounds = speech_segments(wav16k, vad or VadConfig())
-    t_vad = time.perf_counter() - t0
+
+
+def _require_speech(bounds: list[tuple[int, int]]) -> None:
     if not bounds:
         raise NoSpeechError(
             "No speech was found in the recording (it may be silent, or the chosen channel may be "
             "empty). Nothing was analysed."
         )
-    pieces = [wav16k[a:b] for a, b in bounds]
+
+
+def _score(
+    pieces: Sequence[np.ndarray],
+    bounds: list[tuple[int, int]],
+    model: EmotionModel,
+    *,
+    granularity: str,
+    progress: Progress | None,
+) -> Analysis:
+    """Model scores per segment and the recording's aggregates; the caller fills in the channel,
+    duration, processing time and audio."""
     done = 0
 
     def on_batch(n: int) -> None:
@@ -140,43 +265,13 @@ def analyse_waveform(
     return Analysis(
         model=model.info,
         granularity=granularity,
-        channel=channel,
+        channel="",
         probabilities=probs / probs.sum(),
         embedding=emb.astype(np.float32),
-        duration_s=wav16k.shape[0] / TARGET_SR,
+        duration_s=0.0,
         analysed_s=float(w.sum()),
-        processing_s=time.perf_counter() - t0,
+        processing_s=0.0,
         segments=segments,
         frames=frames,
-        audio16k=wav16k if keep_audio else None,
-        timings={"vad_s": t_vad, "model_s": t_model},
-    )
-
-
-def analyse_file(
-    path: str | os.PathLike[str],
-    model: EmotionModel,
-    *,
-    granularity: str = "utterance",
-    channel: str = "mix",
-    vad: VadConfig | None = None,
-    max_duration_s: float | None = None,
-    progress: Progress | None = None,
-    keep_audio: bool = False,
-) -> Analysis:
-    t0 = time.perf_counter()
-    wav = load_16k_mono(path, channel=channel, max_duration_s=max_duration_s)
-    t_decode = time.perf_counter() - t0
-    result = analyse_waveform(
-        wav,
-        model,
-        granularity=granularity,
-        channel=channel,
-        vad=vad,
-        progress=progress,
-        keep_audio=keep_audio,
-    )
-    # The processing time covers decoding and resampling too: it is what the user waited for.
-    return replace(
-        result, processing_s=time.perf_counter() - t0, timings={"decode_s": t_decode, **result.timings}
+        timings={"model_s": t_model},
     )

@@ -102,3 +102,28 @@ def test_the_workers_own_time_limit_stops_the_task_with_a_reason_and_no_rows(
     assert job.status == "failed", log.read_text(errors="replace")[-4000:]
     assert "time limit" in job.error
     assert not EmotionAnalysis.objects.filter(recording_id=recording_id).exists()
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+def test_the_model_loads_once_per_process_and_memory_plateaus(start_worker, api, session) -> None:  # type: ignore[no-untyped-def]
+    proc, log = start_worker()
+    rss: list[float] = []
+    for i in range(4):
+        response = api.post(
+            reverse("api:recordings", args=[session.pk]),
+            {"file": SimpleUploadedFile(f"r{i}.wav", wav_bytes(15.0, seed=i)), "consent_confirmed": "true"},
+            format="multipart",
+        )
+        job = _wait_for(str(response.json()["id"]), {"done", "failed"}, proc, log)
+        assert job.status == "done", log.read_text(errors="replace")[-3000:]
+        (child,) = _children(proc.pid)
+        rss.append(_rss_mb(child))
+    assert log.read_text(errors="replace").count("loaded emotion model") == 1
+    # After the first analysis (model, VAD and allocator warm), later ones add next to nothing.
+    assert max(rss[1:]) - rss[1] < 50, rss

@@ -82,3 +82,23 @@ def test_the_deadline_grows_with_the_recording_but_never_passes_the_hard_limit(u
     assert services.running_deadline(job) == job.started_at + timedelta(seconds=3000 + 60)
     job.recording.duration_s = 4 * 3600
     assert services.running_deadline(job) == job.started_at + timedelta(seconds=3600 + 60)
+
+
+def test_worker_start_removes_spools_left_by_killed_processes_but_not_live_ones(
+    settings, tmp_path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import tempfile
+    import time
+
+    from ser.tasks import _remove_stale_spools
+
+    monkeypatch.setattr(tempfile, "gettempdir", lambda: str(tmp_path))
+    settings.CELERY_TASK_TIME_LIMIT = 3600
+    old, live = tmp_path / "ser-analysis-old", tmp_path / "ser-analysis-live"
+    for folder in (old, live):
+        folder.mkdir()
+        (folder / "processed_audio.wav").write_bytes(b"x")
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    _remove_stale_spools()
+    assert not old.exists() and live.exists()

@@ -15,6 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from audit.context import acting_as
 from patients.models import Patient
 from patients.services import patient_create
 from ser.services import analysis_run
@@ -76,6 +77,10 @@ class Command(BaseCommand):
         user = get_user_model().objects.filter(username=username).first()
         if user is None:
             raise CommandError("Run `python manage.py demo_account` first.")
+        with acting_as(user, path="manage.py demo_data"):
+            self._run(user, opts)
+
+    def _run(self, user: Any, opts: dict[str, Any]) -> None:
         existing = Patient.objects.for_user(user).filter(display_name=DEMO_NAME).first()
         if existing is not None and not opts["reset"]:
             self.stdout.write(f"Demo patient already present ({existing.sessions.count()} sessions).")

@@ -5,6 +5,7 @@ outputs. A file that cannot be analysed is reported and skipped; the rest go on.
 from __future__ import annotations
 
 import sys
+import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -55,30 +56,44 @@ class Command(BaseCommand):
         failures = 0
         for path in tqdm(files, desc="Analysing", unit="file", file=sys.stderr, disable=None):
             started = time.perf_counter()
-            try:
-                result = analyse_file(
-                    path,
-                    model,
-                    granularity=opts["granularity"],
-                    channel=opts["channel"],
-                    vad=vad,
-                    max_duration_s=settings.SER_MAX_DURATION_S,
-                    keep_audio=True,
+            # The processed audio is spooled here while decoding, then copied into the output folder;
+            # the folder goes whatever happens.
+            with tempfile.TemporaryDirectory(prefix="ser-analyze-") as tmp:
+                try:
+                    result = analyse_file(
+                        path,
+                        model,
+                        granularity=opts["granularity"],
+                        channel=opts["channel"],
+                        vad=vad,
+                        max_duration_s=settings.SER_MAX_DURATION_S,
+                        audio_out=Path(tmp) / "processed_audio.wav",
+                    )
+                except (AudioError, NoSpeechError, OSError) as exc:
+                    failures += 1
+                    rows.append(
+                        (
+                            path.name,
+                            "skipped",
+                            "",
+                            "",
+                            "",
+                            "",
+                            f"{time.perf_counter() - started:.1f}",
+                            str(exc),
+                        )
+                    )
+                    continue
+                stamp = datetime.now().strftime("%Y%m%d_%H%M%S")
+                stem = _stem(path.name)
+                folder = out_root / f"outputs_{stamp}_{stem}"
+                n = 1
+                while folder.exists():
+                    n += 1
+                    folder = out_root / f"outputs_{stamp}_{stem}_{n}"
+                write_outputs(
+                    folder, result, input_sha256=sha256_file(path), source_name=path.name, names=names
                 )
-            except (AudioError, NoSpeechError, OSError) as exc:
-                failures += 1
-                rows.append(
-                    (path.name, "skipped", "", "", "", "", f"{time.perf_counter() - started:.1f}", str(exc))
-                )
-                continue
-            stamp = datetime.now().strftime("%Y%m%d_%H%M%S")
-            stem = _stem(path.name)
-            folder = out_root / f"outputs_{stamp}_{stem}"
-            n = 1
-            while folder.exists():
-                n += 1
-                folder = out_root / f"outputs_{stamp}_{stem}_{n}"
-            write_outputs(folder, result, input_sha256=sha256_file(path), source_name=path.name, names=names)
             rows.append(
                 (
                     path.name,

@@ -17,6 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from audit.context import acting_as
 from patients.models import Patient
 from ser.engine.audio import find_audio_files
 from sessions.services import recording_create, session_create
@@ -50,6 +51,10 @@ class Command(BaseCommand):
         user = get_user_model().objects.filter(username=opts["therapist"], is_active=True).first()
         if user is None:
             raise CommandError(f"No active user {opts['therapist']!r}.")
+        with acting_as(user, path="manage.py import_recordings"):
+            self._run(user, opts)
+
+    def _run(self, user: Any, opts: dict[str, Any]) -> None:
         try:
             patient = Patient.objects.for_user(user).get(pk=opts["patient"])
         except (Patient.DoesNotExist, ValidationError) as exc:

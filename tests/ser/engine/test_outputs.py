@@ -8,6 +8,7 @@ import io
 import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -41,17 +42,24 @@ def wav() -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def utterance(model, wav) -> Analysis:  # type: ignore[no-untyped-def]
-    result = analyse_waveform(wav, model, granularity="utterance", keep_audio=True)
+def utterance(model, wav, tmp_path_factory) -> Analysis:  # type: ignore[no-untyped-def]
+    audio = tmp_path_factory.mktemp("utterance") / "processed_audio.wav"
+    result = analyse_waveform(wav, model, granularity="utterance", audio_out=audio)
     assert len(result.segments) >= 2  # so that (S, D) and the segment times say something
     return result
 
 
 @pytest.fixture(scope="module")
-def frame(model, wav) -> Analysis:  # type: ignore[no-untyped-def]
-    result = analyse_waveform(wav, model, granularity="frame", keep_audio=True)
+def frame(model, wav, tmp_path_factory) -> Analysis:  # type: ignore[no-untyped-def]
+    audio = tmp_path_factory.mktemp("frame") / "processed_audio.wav"
+    result = analyse_waveform(wav, model, granularity="frame", audio_out=audio)
     assert result.frames is not None
     return result
+
+
+def _bytes(content: bytes | Path) -> bytes:
+    assert isinstance(content, bytes)  # every file but the processed audio
+    return content
 
 
 def _npz(content: bytes) -> dict[str, np.ndarray]:
@@ -62,7 +70,9 @@ def _npz(content: bytes) -> dict[str, np.ndarray]:
 def test_it_makes_every_file_that_applies(frame) -> None:  # type: ignore[no-untyped-def]
     files = artifacts(frame, input_sha256=SHA)
     assert set(files) == set(ALL)
-    assert all(isinstance(v, bytes) and v for v in files.values())
+    # The processed audio is the kept file itself (never read into memory); the rest are bytes.
+    assert files["processed_audio.wav"] == frame.audio_path
+    assert all(isinstance(v, bytes) and v for k, v in files.items() if k != "processed_audio.wav")
 
 
 def test_it_makes_only_the_files_asked_for(frame) -> None:  # type: ignore[no-untyped-def]
@@ -74,20 +84,20 @@ def test_it_makes_only_the_files_asked_for(frame) -> None:  # type: ignore[no-un
 
 
 def test_it_leaves_out_the_audio_when_it_was_not_kept(frame) -> None:  # type: ignore[no-untyped-def]
-    files = artifacts(replace(frame, audio16k=None), input_sha256=SHA)
+    files = artifacts(replace(frame, audio_path=None), input_sha256=SHA)
     assert set(files) == set(ALL) - {"processed_audio.wav"}
 
 
 def test_it_leaves_out_the_frame_track_at_utterance_granularity(utterance) -> None:  # type: ignore[no-untyped-def]
     files = artifacts(utterance, input_sha256=SHA)
     assert set(files) == set(ALL) - {"frames.npz"}
-    assert "frames" not in json.loads(files["result.json"])
+    assert "frames" not in json.loads(_bytes(files["result.json"]))
 
 
 @pytest.mark.parametrize("which", ["utterance", "frame"])
 def test_it_writes_the_seed_webui_fields_in_result_json(which, request) -> None:  # type: ignore[no-untyped-def]
     analysis: Analysis = request.getfixturevalue(which)
-    doc = json.loads(artifacts(analysis, input_sha256=SHA, names=("result.json",))["result.json"])
+    doc = json.loads(_bytes(artifacts(analysis, input_sha256=SHA, names=("result.json",))["result.json"]))
     assert doc["emotion"] == analysis.dominant
     assert doc["emotion"] == max(doc["scores"], key=doc["scores"].get)
     assert doc["confidence"] == pytest.approx(analysis.confidence, abs=1e-6)
@@ -102,9 +112,11 @@ def test_it_writes_the_seed_webui_fields_in_result_json(which, request) -> None:
 
 def test_it_records_provenance_and_marks_the_test_checkpoint_in_result_json(utterance, model) -> None:  # type: ignore[no-untyped-def]
     doc = json.loads(
-        artifacts(utterance, input_sha256=SHA, source_name="session 3.m4a", names=("result.json",))[
-            "result.json"
-        ]
+        _bytes(
+            artifacts(utterance, input_sha256=SHA, source_name="session 3.m4a", names=("result.json",))[
+                "result.json"
+            ]
+        )
     )
     assert doc["model"] == model.info.model_id
     assert doc["model_revision"] == model.info.revision and doc["model_revision"].startswith("sha256:")
@@ -146,14 +158,14 @@ def test_it_says_where_the_frame_track_is_in_result_json(frame) -> None:  # type
 
 
 def test_it_exports_the_recording_embedding_at_utterance_granularity(utterance, model) -> None:  # type: ignore[no-untyped-def]
-    emb = np.load(io.BytesIO(artifacts(utterance, input_sha256=SHA)["embedding.npy"]))
+    emb = np.load(io.BytesIO(_bytes(artifacts(utterance, input_sha256=SHA)["embedding.npy"])))
     assert emb.shape == (model.info.embedding_dim,)
     assert emb.dtype == np.float32
     np.testing.assert_array_equal(emb, utterance.embedding)
 
 
 def test_it_exports_the_frame_embeddings_at_frame_granularity(frame, model) -> None:  # type: ignore[no-untyped-def]
-    emb = np.load(io.BytesIO(artifacts(frame, input_sha256=SHA)["embedding.npy"]))
+    emb = np.load(io.BytesIO(_bytes(artifacts(frame, input_sha256=SHA)["embedding.npy"])))
     assert frame.frames is not None
     assert emb.shape == (frame.frames.times_s.shape[0], model.info.embedding_dim)
     assert emb.dtype == np.float32
@@ -163,7 +175,7 @@ def test_it_exports_the_frame_embeddings_at_frame_granularity(frame, model) -> N
 @pytest.mark.parametrize("which", ["utterance", "frame"])
 def test_it_exports_each_segment_times_and_embedding(which, request, model) -> None:  # type: ignore[no-untyped-def]
     analysis: Analysis = request.getfixturevalue(which)
-    data = _npz(artifacts(analysis, input_sha256=SHA)["segments.npz"])
+    data = _npz(_bytes(artifacts(analysis, input_sha256=SHA)["segments.npz"]))
     assert data["embeddings"].shape == (len(analysis.segments), model.info.embedding_dim)
     np.testing.assert_allclose(data["embeddings"], np.stack([s.embedding for s in analysis.segments]))
     np.testing.assert_allclose(data["start_s"], [s.start_s for s in analysis.segments], atol=1e-5)
@@ -172,7 +184,7 @@ def test_it_exports_each_segment_times_and_embedding(which, request, model) -> N
 
 def test_it_exports_the_frame_track(frame, model) -> None:  # type: ignore[no-untyped-def]
     assert frame.frames is not None
-    data = _npz(artifacts(frame, input_sha256=SHA)["frames.npz"])
+    data = _npz(_bytes(artifacts(frame, input_sha256=SHA)["frames.npz"]))
     t = frame.frames.times_s.shape[0]
     assert list(data["classes"]) == list(EMOTIONS)
     assert data["scores"].shape == (t, 9)
@@ -181,13 +193,15 @@ def test_it_exports_the_frame_track(frame, model) -> None:  # type: ignore[no-un
     np.testing.assert_array_equal(data["scores"], frame.frames.probabilities)
 
 
-def test_it_exports_the_processed_audio_as_16k_mono(utterance) -> None:  # type: ignore[no-untyped-def]
-    audio, sr = sf.read(io.BytesIO(artifacts(utterance, input_sha256=SHA)["processed_audio.wav"]))
+def test_it_exports_the_processed_audio_as_16k_mono(utterance, wav) -> None:  # type: ignore[no-untyped-def]
+    path = artifacts(utterance, input_sha256=SHA)["processed_audio.wav"]
+    assert isinstance(path, Path)
+    assert sf.info(str(path)).subtype == "PCM_16"
+    audio, sr = sf.read(path)
     assert sr == SR
     assert audio.ndim == 1
     assert audio.shape[0] / sr == pytest.approx(utterance.duration_s, abs=1 / SR)
-    assert utterance.audio16k is not None
-    np.testing.assert_allclose(audio, utterance.audio16k, atol=1.5 / 32768)  # PCM16 rounding
+    np.testing.assert_allclose(audio, wav, atol=1.5 / 32768)  # PCM16 rounding
 
 
 def test_it_writes_only_the_seed_files_by_default(frame, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -197,7 +211,10 @@ def test_it_writes_only_the_seed_files_by_default(frame, tmp_path) -> None:  # t
     assert sorted(p.name for p in folder.iterdir()) == sorted(SEED_FILES)
     expected = artifacts(frame, input_sha256=SHA, source_name="r1.wav")
     assert (folder / "embedding.npy").read_bytes() == expected["embedding.npy"]
-    assert (folder / "processed_audio.wav").read_bytes() == expected["processed_audio.wav"]
+    kept = expected["processed_audio.wav"]
+    assert isinstance(kept, Path)
+    assert (folder / "processed_audio.wav").read_bytes() == kept.read_bytes()
+    assert kept.exists()  # copied, not moved: the kept file is still the caller's
     doc = json.loads((folder / "result.json").read_text("utf-8"))
     assert doc["input"] == {"name": "r1.wav", "sha256": SHA}
 

@@ -1,0 +1,95 @@
+"""Recording audit events, and `owned`: the one lookup every page and API goes through to reach a
+patient's record — scoped to the user (another therapist's record is a 404, never a 403), with the
+read, or the denial, written to the trail."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, TypeVar
+
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.db.models import Manager, Model, QuerySet
+from django.http import Http404
+
+from .context import current
+from .models import AuditEvent
+
+log = logging.getLogger("clinic.security")
+
+M = TypeVar("M", bound=Model)
+
+# model label → (object_type, how to reach the patient id from the row)
+_KINDS: dict[str, tuple[str, str]] = {
+    "patients.patient": ("patient", "pk"),
+    "therapy_sessions.therapysession": ("session", "patient_id"),
+    "therapy_sessions.recording": ("recording", "session.patient_id"),
+    "ser.emotionanalysis": ("analysis", "recording.session.patient_id"),
+    "ser.analysisjob": ("recording", "recording.session.patient_id"),
+}
+
+
+def _describe(obj: Model) -> tuple[str, str, Any]:
+    kind, path = _KINDS.get(obj._meta.label_lower, (obj._meta.model_name or "", ""))
+    patient: Any = obj
+    for part in path.split(".") if path else []:
+        patient = getattr(patient, part, None)
+    return kind, str(obj.pk), patient if path else None
+
+
+def _actor_user() -> Any:
+    ctx = current.get()
+    user = ctx.user() if ctx is not None else None
+    return user if getattr(user, "is_authenticated", False) else None
+
+
+def record(action: str, obj: Model | None = None, *, detail: str = "", username: str = "") -> AuditEvent:
+    """Write one audit event for the current actor (request, command or worker context)."""
+    ctx = current.get()
+    kind, object_id, patient_id = _describe(obj) if obj is not None else ("", "", None)
+    user = _actor_user()
+    return AuditEvent.objects.create(
+        actor=user,
+        username=(username or getattr(user, "get_username", lambda: "")())[:150],
+        action=action,
+        object_type=kind,
+        object_id=object_id,
+        patient_id=patient_id,
+        ip=ctx.ip if ctx else None,
+        path=ctx.path if ctx else "",
+        detail=detail[:300],
+    )
+
+
+def owned(
+    queryset: QuerySet[M] | Manager[M], pk: Any, *, action: str = AuditEvent.Action.READ, detail: str = ""
+) -> M:
+    """`queryset.for_user(user).get(pk=pk)` for the acting user, audited: the read (or `action`)
+    when found; a denial (logged, and recorded) when not, then 404."""
+    user = _actor_user()
+    scoped = queryset.for_user(user)  # type: ignore[attr-defined,union-attr]
+    try:
+        obj: M = scoped.get(pk=pk)
+    except (ObjectDoesNotExist, ValueError, TypeError, ValidationError):
+        kind = _KINDS.get(queryset.model._meta.label_lower, ("", ""))[0]
+        ctx = current.get()
+        log.warning(
+            "access denied: user=%s %s=%s ip=%s path=%s",
+            getattr(user, "pk", None),
+            kind,
+            pk,
+            ctx.ip if ctx else None,
+            ctx.path if ctx else "",
+        )
+        if user is not None:
+            AuditEvent.objects.create(
+                actor=user,
+                username=user.get_username()[:150],
+                action=AuditEvent.Action.DENIED,
+                object_type=kind,
+                object_id=str(pk)[:64],
+                ip=ctx.ip if ctx else None,
+                path=ctx.path if ctx else "",
+            )
+        raise Http404(f"No such {kind or 'record'}.") from None
+    record(action, obj, detail=detail)
+    return obj
