@@ -84,10 +84,29 @@ def _render_patient(
     )
 
 
+def _analysis_key(analysis: EmotionAnalysis, kind: str) -> str:
+    return f"aplot:{kind}:{analysis.pk}:{analysis.updated_at.isoformat()}"
+
+
 def analysis_plot_svg(analysis: EmotionAnalysis, kind: str) -> bytes:
     """Within-session timeline (segments, and 20 ms frames at frame granularity) or the nine bars."""
-    key = f"aplot:{kind}:{analysis.pk}:{analysis.updated_at.isoformat()}"
-    return _cached(key, lambda: _render_analysis(analysis, kind))
+    return _cached(_analysis_key(analysis, kind), lambda: _render_analysis(analysis, kind))
+
+
+def analysis_plot_keys(analysis: EmotionAnalysis) -> list[str]:
+    return [_analysis_key(analysis, kind) for kind in ANALYSIS_PLOTS]
+
+
+def plots_forget(keys: list[str]) -> None:
+    """Drop a deleted analysis's cached drawings (a deleted or consent-withdrawn recording's scores
+    must not linger in Redis). Patient-level plots are keyed by a stamp that changes with the
+    analyses, so they are never served again and expire with the cache's timeout."""
+    try:
+        cache.delete_many(keys)
+    except Exception as exc:
+        log.warning(
+            "plot cache unavailable (%s); deleted analysis plots expire on their own", type(exc).__name__
+        )
 
 
 def _render_analysis(analysis: EmotionAnalysis, kind: str) -> bytes:

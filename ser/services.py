@@ -11,9 +11,10 @@ from pathlib import Path
 
 from celery import current_app
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
@@ -232,55 +233,74 @@ def _write_artifacts(recording: Recording, result: Analysis) -> dict[str, str]:
     return {DOWNLOADS[name]: _store(f"{base}/{name}", content) for name, content in files.items()}
 
 
-def analysis_save(*, recording: Recording, result: Analysis) -> EmotionAnalysis:
+def analysis_save(*, recording: Recording, result: Analysis) -> EmotionAnalysis | None:
     """Artifacts to storage, then one transaction: the analysis row (created or replaced for this
-    model variant) and the job DONE."""
+    model variant) and the job DONE. None if the recording was deleted meanwhile (its files are
+    taken back out of storage)."""
     import numpy as np
 
     files = _write_artifacts(recording, result)
     info = result.model
     emb = np.ascontiguousarray(result.embedding, dtype="<f4")
-    with transaction.atomic():
-        analysis, _ = EmotionAnalysis.objects.update_or_create(
-            recording=recording,
-            model_variant=info.variant,
-            defaults=dict(
-                model_id=info.model_id,
-                model_revision=info.revision,
-                is_test_model=info.is_test_model,
-                precision=info.precision,
-                device=info.device,
-                input_sha256=recording.sha256,
-                granularity=result.granularity,
-                channel=result.channel,
-                dominant_emotion=result.dominant,
-                confidence=result.confidence,
-                scores=[float(p) for p in result.probabilities],
-                embedding=emb.tobytes(),
-                embedding_dim=int(emb.shape[0]),
-                duration_s=result.duration_s,
-                analysed_s=result.analysed_s,
-                segment_count=len(result.segments),
-                processing_s=result.processing_s,
-                segments=[
-                    [round(s.start_s, 3), round(s.end_s, 3), *[round(float(p), 6) for p in s.probabilities]]
-                    for s in result.segments
-                ],
-                timings={
-                    k: round(v, 3) for k, v in {**result.timings, "total_s": result.processing_s}.items()
-                },
-                **{field: files.get(field, "") for field in DOWNLOADS.values()},
-            ),
-        )
-        analysis.full_clean(validate_unique=False)
-        # The worker acts for the therapist who uploaded the recording.
-        with acting_as(recording.uploaded_by, path="worker"):
-            audit.record(AuditEvent.Action.CREATE, analysis, detail=f"analysis by {info.variant}")
-        _mark(
-            str(recording.pk),
-            status=AnalysisJob.Status.DONE,
-            error="",
-            progress=100,
-            finished_at=timezone.now(),
-        )
+    try:
+        with transaction.atomic():
+            analysis, _ = EmotionAnalysis.objects.update_or_create(
+                recording=recording,
+                model_variant=info.variant,
+                defaults=dict(
+                    model_id=info.model_id,
+                    model_revision=info.revision,
+                    is_test_model=info.is_test_model,
+                    precision=info.precision,
+                    device=info.device,
+                    input_sha256=recording.sha256,
+                    granularity=result.granularity,
+                    channel=result.channel,
+                    dominant_emotion=result.dominant,
+                    confidence=result.confidence,
+                    scores=[float(p) for p in result.probabilities],
+                    embedding=emb.tobytes(),
+                    embedding_dim=int(emb.shape[0]),
+                    duration_s=result.duration_s,
+                    analysed_s=result.analysed_s,
+                    segment_count=len(result.segments),
+                    processing_s=result.processing_s,
+                    segments=[
+                        [
+                            round(s.start_s, 3),
+                            round(s.end_s, 3),
+                            *[round(float(p), 6) for p in s.probabilities],
+                        ]
+                        for s in result.segments
+                    ],
+                    timings={
+                        k: round(v, 3) for k, v in {**result.timings, "total_s": result.processing_s}.items()
+                    },
+                    **{field: files.get(field, "") for field in DOWNLOADS.values()},
+                ),
+            )
+            analysis.full_clean(validate_unique=False)
+            # The worker acts for the therapist who uploaded the recording.
+            with acting_as(recording.uploaded_by, path="worker"):
+                audit.record(AuditEvent.Action.CREATE, analysis, detail=f"analysis by {info.variant}")
+            _mark(
+                str(recording.pk),
+                status=AnalysisJob.Status.DONE,
+                error="",
+                progress=100,
+                finished_at=timezone.now(),
+            )
+    except (IntegrityError, ValidationError):
+        if Recording.objects.filter(pk=recording.pk).exists():
+            raise
+        # The recording was deleted while it was being analysed: take back what was just stored.
+        for name in files.values():
+            try:
+                default_storage.delete(name)
+            except OSError:
+                log.warning(
+                    "could not remove %s of deleted recording %s; find_orphan_files will", name, recording.pk
+                )
+        log.info("recording %s was deleted during its analysis; nothing was saved", recording.pk)
+        return None
     return analysis

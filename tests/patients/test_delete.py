@@ -86,7 +86,8 @@ def test_it_removes_the_files_only_after_commit(
         services.patient_delete(patient=full_patient)
     assert _rows(pk) == (0, 0, 0, 0, 0, 0)
     assert stored_files(settings) == before  # not before the commit…
-    assert len(callbacks) == 4  # …then each recording's audio and each analysis's files
+    # …then each recording's audio, each analysis's files and each analysis's cached drawings
+    assert len(callbacks) == 6
     for callback in callbacks:
         callback()
     assert stored_files(settings) == set()

@@ -108,3 +108,21 @@ def test_the_session_page_plots_are_404_for_another_therapist_and_for_unknown_ki
     assert web.get(reverse("reports:plot", args=[patient.pk, "nope"])).status_code == 404
     client.force_login(other_therapist)
     assert client.get(reverse("reports:analysis_plot", args=[analysis.pk, "bars"])).status_code == 404
+
+
+def test_a_deleted_recordings_drawings_leave_the_cache(
+    web, patient, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    from django.core.cache import cache
+
+    from reports.charts import _analysis_key
+    from sessions.services import recording_delete
+
+    session = analysed_session(patient, 1, scores=NEUTRAL, embedding=_emb(1.0))
+    analysis = EmotionAnalysis.objects.get(recording__session=session)
+    _svg(web, reverse("reports:analysis_plot", args=[analysis.pk, "bars"]))
+    key = _analysis_key(analysis, "bars")
+    assert cache.get(key) is not None
+    with django_capture_on_commit_callbacks(execute=True):
+        recording_delete(recording=analysis.recording)
+    assert cache.get(key) is None

@@ -85,3 +85,23 @@ def test_a_missing_model_fails_the_recording_with_the_setting_to_fix(recording, 
     assert job.status == AnalysisJob.Status.FAILED
     assert "SER_MODEL" in job.error
     assert not EmotionAnalysis.objects.exists()
+
+
+def test_a_recording_deleted_during_its_analysis_leaves_no_row_and_no_file(
+    recording, settings, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    from ser import runtime
+    from ser.engine.pipeline import analyse_file
+    from sessions.models import Recording
+    from sessions.services import recording_delete
+
+    in_worker = Recording.objects.get(pk=recording.pk)  # the worker's own copy of the row
+    result = analyse_file(in_worker.file.path, runtime.get_model(), vad=runtime.vad_config())
+    with django_capture_on_commit_callbacks(execute=True):  # the therapist deletes it meanwhile
+        recording_delete(recording=recording)
+    assert services.analysis_save(recording=in_worker, result=result) is None
+    assert not EmotionAnalysis.objects.exists()
+    left = [p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()]
+    assert left == []

@@ -111,7 +111,8 @@ def test_it_removes_files_only_after_commit(
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         services.recording_delete(recording=two_recordings[0])
     # Inside the transaction the rows are gone but every file is still there…
-    assert stored_files(settings) == before and len(callbacks) == 2  # audio; the analysis's files
+    # audio; the analysis's files; its cached drawings
+    assert stored_files(settings) == before and len(callbacks) == 3
     for callback in callbacks:  # …until it commits.
         callback()
     assert stored_files(settings) == before - gone == files_of(two_recordings[1])
