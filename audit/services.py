@@ -42,11 +42,13 @@ def _actor_user() -> Any:
     return user if getattr(user, "is_authenticated", False) else None
 
 
-def record(action: str, obj: Model | None = None, *, detail: str = "", username: str = "") -> AuditEvent:
-    """Write one audit event for the current actor (request, command or worker context)."""
+def record(
+    action: str, obj: Model | None = None, *, detail: str = "", username: str = "", user: Any = None
+) -> AuditEvent:
+    """Write one audit event for `user`, else the current actor (request, command or worker)."""
     ctx = current.get()
     kind, object_id, patient_id = _describe(obj) if obj is not None else ("", "", None)
-    user = _actor_user()
+    user = user if user is not None else _actor_user()
     return AuditEvent.objects.create(
         actor=user,
         username=(username or getattr(user, "get_username", lambda: "")())[:150],

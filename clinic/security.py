@@ -9,7 +9,6 @@ view has to remember to stamp, log or revoke."""
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import time
 from typing import Any
@@ -21,29 +20,17 @@ from django.db.models.signals import pre_save
 from django.dispatch import receiver
 from django.http import HttpRequest
 
+from audit import services as audit
+from audit.middleware import client_ip
+from audit.models import AuditEvent
+
+__all__ = ["LOGIN_AT_SESSION_KEY", "client_ip", "revoke_tokens", "safe_name"]
+
 log = logging.getLogger("clinic.security")
 
 # Where the login time (epoch seconds) lives in the session; read by the absolute-lifetime middleware.
 LOGIN_AT_SESSION_KEY = "clinic_login_at"
 _MAX_NAME = 150  # Django's username length; longer input is an attack, not a name
-
-
-def client_ip(request: HttpRequest | Any) -> str | None:
-    """The client's address, or None where there is none (a test's force_login). Behind the one TLS
-    proxy (BEHIND_TLS_PROXY), the last X-Forwarded-For entry, the one that proxy appended (earlier
-    entries come from the client and can be forged); otherwise REMOTE_ADDR. django-axes uses this
-    too (AXES_CLIENT_IP_CALLABLE), so lockouts and log lines name the same address; it stores it in
-    an IP column, hence the validation."""
-    meta = request.META
-    candidates = [meta.get("REMOTE_ADDR")]
-    if settings.BEHIND_TLS_PROXY:
-        candidates.insert(0, meta.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1].strip())
-    for candidate in candidates:
-        try:
-            return str(ipaddress.ip_address(candidate or ""))
-        except ValueError:
-            continue
-    return None
 
 
 def safe_name(username: object) -> str:
@@ -73,6 +60,7 @@ def _on_logged_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs:
         client_ip(request),
         request.path,
     )
+    audit.record(AuditEvent.Action.LOGIN, user=user)
 
 
 @receiver(user_login_failed, dispatch_uid="clinic.security.login_failed")
@@ -82,6 +70,7 @@ def _on_login_failed(sender: Any, credentials: dict[str, Any], request: Any = No
     where = client_ip(request) if request is not None else None
     path = getattr(request, "path", "")
     log.warning("login failed user=%s ip=%s path=%s", safe_name(username), where, path)
+    audit.record(AuditEvent.Action.LOGIN_FAILED, username=str(username or "")[:150])
 
 
 @receiver(user_locked_out, dispatch_uid="clinic.security.locked_out")
@@ -96,6 +85,7 @@ def _on_locked_out(
         settings.AXES_FAILURE_LIMIT,
         settings.AXES_COOLOFF_TIME,
     )
+    audit.record(AuditEvent.Action.LOCKOUT, username=str(username or "")[:150])
 
 
 @receiver(user_logged_out, dispatch_uid="clinic.security.logged_out")
@@ -105,6 +95,7 @@ def _on_logged_out(sender: Any, request: HttpRequest | None, user: Any, **kwargs
     revoked = revoke_tokens(user)
     where = client_ip(request) if request is not None else None
     log.info("logout user=%s ip=%s api_tokens_revoked=%d", safe_name(user.get_username()), where, revoked)
+    audit.record(AuditEvent.Action.LOGOUT, user=user)
 
 
 @receiver(pre_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="clinic.security.credentials")

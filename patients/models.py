@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 import uuid
+from typing import Self, TypeVar
 
 from django.conf import settings
 from django.db import models
 
+_M = TypeVar("_M", bound=models.Model)
 
-class PatientQuerySet(models.QuerySet["Patient"]):
-    def for_user(self, user: object) -> PatientQuerySet:
-        """Only the patients this therapist owns; anyone else's are invisible (404, never 403)."""
+
+class OwnedQuerySet(models.QuerySet[_M]):
+    """Ownership in one place: every row of patient data belongs to the therapist who owns its
+    patient, reached through `owner_path`. `for_user` keeps only that therapist's rows, so anyone
+    else's are invisible (404, never 403); inactive or anonymous users see nothing."""
+
+    owner_path = "owner"
+
+    def for_user(self, user: object) -> Self:
         if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
             return self.none()
-        return self.filter(owner=user)
+        return self.filter(**{self.owner_path: user})
+
+
+class PatientQuerySet(OwnedQuerySet["Patient"]):
+    owner_path = "owner"
 
 
 class Patient(models.Model):

@@ -10,6 +10,7 @@ import numpy as np
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
+from patients.models import OwnedQuerySet
 from ser.engine.labels import EMOTIONS
 
 # Downloadable files of an analysis: name → the field holding it (embedding.npy at frame
@@ -23,11 +24,8 @@ DOWNLOADS = {
 }
 
 
-class AnalysisJobQuerySet(models.QuerySet["AnalysisJob"]):
-    def for_user(self, user: object) -> AnalysisJobQuerySet:
-        if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
-            return self.none()
-        return self.filter(recording__session__patient__owner=user)
+class AnalysisJobQuerySet(OwnedQuerySet["AnalysisJob"]):
+    owner_path = "recording__session__patient__owner"
 
 
 class AnalysisJob(models.Model):
@@ -61,11 +59,8 @@ class AnalysisJob(models.Model):
         return self.status in (self.Status.PENDING, self.Status.RUNNING)
 
 
-class EmotionAnalysisQuerySet(models.QuerySet["EmotionAnalysis"]):
-    def for_user(self, user: object) -> EmotionAnalysisQuerySet:
-        if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
-            return self.none()
-        return self.filter(recording__session__patient__owner=user)
+class EmotionAnalysisQuerySet(OwnedQuerySet["EmotionAnalysis"]):
+    owner_path = "recording__session__patient__owner"
 
 
 class EmotionAnalysis(models.Model):

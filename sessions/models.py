@@ -8,12 +8,11 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from patients.models import OwnedQuerySet
 
-class TherapySessionQuerySet(models.QuerySet["TherapySession"]):
-    def for_user(self, user: object) -> TherapySessionQuerySet:
-        if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
-            return self.none()
-        return self.filter(patient__owner=user)
+
+class TherapySessionQuerySet(OwnedQuerySet["TherapySession"]):
+    owner_path = "patient__owner"
 
 
 class TherapySession(models.Model):
@@ -37,11 +36,8 @@ class TherapySession(models.Model):
         return f"Session {self.number}"
 
 
-class RecordingQuerySet(models.QuerySet["Recording"]):
-    def for_user(self, user: object) -> RecordingQuerySet:
-        if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
-            return self.none()
-        return self.filter(session__patient__owner=user)
+class RecordingQuerySet(OwnedQuerySet["Recording"]):
+    owner_path = "session__patient__owner"
 
 
 def recording_upload_to(instance: Recording, filename: str) -> str:

@@ -136,3 +136,17 @@ def test_development_mode_still_starts_with_the_example_key() -> None:
         [sys.executable, "manage.py", "check"], {**os.environ, "DEBUG": "1", "SECRET_KEY": EXAMPLE_KEY}
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_the_models_and_the_migrations_agree() -> None:
+    # A model change without its migration would reach production as a schema the code does not match.
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

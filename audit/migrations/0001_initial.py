@@ -69,7 +69,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 "ordering": ["-at", "-id"],
-                "indexes": [models.Index(fields=["actor", "at"], name="audit_audit_actor_i_5c9a0e_idx")],
+                "indexes": [models.Index(fields=["actor", "at"], name="audit_audit_actor_i_6c9c9e_idx")],
             },
         ),
         migrations.RunSQL(FORBID, ALLOW),

@@ -96,3 +96,16 @@ def test_administrators_review_the_trail_by_patient_read_only(
         client.post(reverse("admin:audit_auditevent_delete", args=[event.pk]), {"post": "yes"}).status_code
         == 403
     )
+
+
+def test_logins_failures_and_logouts_are_in_the_trail_without_the_password(client, therapist) -> None:  # type: ignore[no-untyped-def]
+    client.post(reverse("login"), {"username": therapist.username, "password": "wrong password 1"})
+    client.post(reverse("login"), {"username": therapist.username, "password": "correct horse battery"})
+    client.post(reverse("logout"))
+    actions = [(e.action, e.actor_id, e.username) for e in AuditEvent.objects.order_by("id")]
+    assert actions == [
+        (AuditEvent.Action.LOGIN_FAILED, None, therapist.username),
+        (AuditEvent.Action.LOGIN, therapist.pk, therapist.username),
+        (AuditEvent.Action.LOGOUT, therapist.pk, therapist.username),
+    ]
+    assert not AuditEvent.objects.filter(detail__icontains="password").exists()
