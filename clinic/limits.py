@@ -42,6 +42,9 @@ class _CappedStream:
             raise RequestDataTooBig("The request body is larger than the upload limit.")
         return data
 
+    def __getattr__(self, name: str) -> object:  # close() and the rest: the wrapped stream's
+        return getattr(self._stream, name)
+
     def readline(self, size: int = -1) -> bytes:
         line = self._stream.readline(size)
         self._left -= len(line)

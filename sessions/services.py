@@ -213,14 +213,10 @@ def recording_consent_withdraw(*, recording: Recording, actor: Any = None) -> di
     `recording_requires_consent` constraint), and without consent neither the voice nor anything
     derived from it may be kept. What remains is this log line, which records that the deletion
     happened because consent was withdrawn, by whom and when (ids only)."""
-    pk, session_id = recording.pk, recording.session_id
-    _, counts = recording.delete()
     log.info(
-        "consent withdrawn for recording %s of session %s; recording, analyses and files deleted "
-        "by user %s: %s",
-        pk,
-        session_id,
+        "consent withdrawn for recording %s of session %s by user %s; deleting it with everything derived",
+        recording.pk,
+        recording.session_id,
         _deleted_by(actor),
-        counts,
     )
-    return counts
+    return recording_delete(recording=recording, actor=actor)

@@ -57,3 +57,35 @@ def test_small_anonymous_posts_such_as_the_login_form_still_work(client, therapi
         reverse("login"), {"username": therapist.username, "password": "correct horse battery"}
     )
     assert response.status_code == 302 and response["Location"] == reverse("patients:list")
+
+
+def test_a_chunked_body_without_a_length_is_cut_off_at_the_limit(rf, therapist, settings) -> None:  # type: ignore[no-untyped-def]
+    # A server that passes a chunked body on unbounded (wsgi.input_terminated, no Content-Length):
+    # reading stops with an error once the limit is passed, instead of spooling all of it.
+    import io
+
+    from django.core.exceptions import RequestDataTooBig
+    from django.http import HttpResponse
+
+    from clinic.limits import ENVELOPE_BYTES, RequestBodyLimitMiddleware
+
+    settings.SER_MAX_UPLOAD_BYTES = 1024
+    limit = 1024 + ENVELOPE_BYTES
+    seen: dict[str, int] = {}
+
+    def view(request):  # type: ignore[no-untyped-def]
+        seen["read"] = len(request.body)
+        return HttpResponse("ok")
+
+    def chunked(size: int):  # type: ignore[no-untyped-def]
+        request = rf.post("/x/", content_type="application/octet-stream")
+        request.META.pop("CONTENT_LENGTH", None)
+        request.META["wsgi.input_terminated"] = True
+        request._stream = io.BytesIO(b"a" * size)
+        request.user = therapist
+        return request
+
+    middleware = RequestBodyLimitMiddleware(view)
+    assert middleware(chunked(limit)).status_code == 200 and seen["read"] == limit
+    with pytest.raises(RequestDataTooBig):
+        middleware(chunked(limit + 1))
