@@ -25,6 +25,7 @@ _KINDS: dict[str, tuple[str, str]] = {
     "therapy_sessions.recording": ("recording", "session.patient_id"),
     "ser.emotionanalysis": ("analysis", "recording.session.patient_id"),
     "ser.analysisjob": ("recording", "recording.session.patient_id"),
+    "reports.reportexport": ("export", "patient_id"),
 }
 
 

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "audit",
+    "accounts",
     "patients",
     "sessions.apps.TherapySessionsConfig",
     "ser",
@@ -259,6 +260,26 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FLAG_TREND_SESSIONS = env.int("FLAG_TREND_SESSIONS", default=4)  # K: look at the last K sessions
 FLAG_TREND_MIN_RISE = env.float("FLAG_TREND_MIN_RISE", default=0.10)  # rise of sad + fearful share
 FLAG_MIN_SPEECH_S = env.float("FLAG_MIN_SPEECH_S", default=60.0)  # less speech → less reliable
+
+# Trend reports to the clinical record. The product's own CodeSystem for speech-emotion measures
+# (no LOINC or SNOMED CT code exists for them): set its URL to one your organisation controls.
+FHIR_CODESYSTEM_URL = env.str(
+    "FHIR_CODESYSTEM_URL", default="https://speech-emotion-tracker.example.org/fhir/CodeSystem/ser"
+)
+# Identifier systems for the patient's record id (MRN) and the therapist's professional id.
+FHIR_PATIENT_IDENTIFIER_SYSTEM = env.str(
+    "FHIR_PATIENT_IDENTIFIER_SYSTEM", default="https://speech-emotion-tracker.example.org/fhir/mrn"
+)
+FHIR_PRACTITIONER_IDENTIFIER_SYSTEM = env.str(
+    "FHIR_PRACTITIONER_IDENTIFIER_SYSTEM",
+    default="https://speech-emotion-tracker.example.org/fhir/practitioner-id",
+)
+# Optional push: with a base URL (and a bearer token) set, reports can be sent to the clinic's FHIR
+# server as a transaction Bundle. Empty: push is off and only downloads are offered.
+FHIR_BASE_URL = env.str("FHIR_BASE_URL", default="")
+FHIR_TOKEN = env.str("FHIR_TOKEN", default="")
+FHIR_TIMEOUT_S = env.float("FHIR_TIMEOUT_S", default=30.0)
+FHIR_PUSH_MAX_ATTEMPTS = env.int("FHIR_PUSH_MAX_ATTEMPTS", default=5)
 
 # Cache for rendered plots: Redis, shared by every web process (no per-process state).
 CACHES = {

@@ -40,6 +40,16 @@ class Patient(models.Model):
     )
     date_of_birth = models.DateField(null=True, blank=True)
     notes = models.TextField(blank=True)
+    ehr_patient_id = models.CharField(
+        "EHR Patient id",
+        max_length=64,
+        blank=True,
+        help_text="The id of this patient's Patient resource in the clinic's FHIR server. When set, "
+        "exports refer to it instead of carrying a Patient of their own.",
+    )
+    archived_at = models.DateTimeField(
+        null=True, blank=True, help_text="Archived patients leave the list; nothing of theirs is deleted."
+    )
 
     class Baseline(models.TextChoices):
         FIRST_N = "first_n", "Mean of the first N sessions"

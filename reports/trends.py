@@ -6,12 +6,13 @@ computed within one variant, and the page says which."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 
 import numpy as np
 from django.conf import settings
 from django.db.models import Count
+from django.utils import timezone
 
 from patients.models import Patient
 from ser.engine.labels import EMOTIONS
@@ -26,6 +27,18 @@ class Flag:
     title: str
     detail: str
     sessions: tuple[int, ...]  # session numbers concerned
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Which model made a result: hub id or directory, weights revision, variant, numeric path."""
+
+    model_id: str
+    model_revision: str
+    model_variant: str
+    precision: str
+    device: str
+    is_test_model: bool
 
 
 @dataclass
@@ -46,10 +59,58 @@ class Trend:
     band: tuple[float, float] | None = None
     baseline_note: str = ""
     flags: list[Flag] = field(default_factory=list)
+    # Per session: the analyses it combines and the models that made them.
+    analysis_ids: list[list[str]] = field(default_factory=list)
+    provenance: list[list[Provenance]] = field(default_factory=list)
 
     @property
     def count(self) -> int:
         return len(self.numbers)
+
+    @property
+    def confidence(self) -> np.ndarray:
+        """Per session: the share of the dominant emotion (of the speech-weighted scores)."""
+        return self.scores.max(axis=1) if self.count else np.zeros(0)
+
+    def models(self) -> list[Provenance]:
+        """Every model behind the sessions shown, each once, in order of first use."""
+        return list(dict.fromkeys(p for per in self.provenance for p in per))
+
+    def within(self, date_from: date | None = None, date_to: date | None = None) -> Trend:
+        """The sessions dated from `date_from` to `date_to` (inclusive, in the clinic's time zone).
+        Drift keeps the patient's baseline (which may lie outside the range: the baseline note says
+        which sessions it is); flags are judged on the sessions in the range only."""
+        if date_from is None and date_to is None:
+            return self
+        days = [timezone.localdate(d) for d in self.dates]
+        keep = [
+            i
+            for i, day in enumerate(days)
+            if (date_from is None or day >= date_from) and (date_to is None or day <= date_to)
+        ]
+        pick = np.array(keep, dtype=int)
+
+        def rows(a: np.ndarray) -> np.ndarray:
+            return a[pick] if a.size else a
+
+        sliced = replace(
+            self,
+            session_ids=[self.session_ids[i] for i in keep],
+            numbers=[self.numbers[i] for i in keep],
+            dates=[self.dates[i] for i in keep],
+            scores=self.scores[pick].reshape(-1, 9),
+            dominant=[self.dominant[i] for i in keep],
+            speech_s=rows(self.speech_s),
+            embeddings=self.embeddings[pick] if self.embeddings.size else self.embeddings,
+            baseline=rows(self.baseline),
+            euclidean=rows(self.euclidean),
+            cosine=rows(self.cosine),
+            analysis_ids=[self.analysis_ids[i] for i in keep],
+            provenance=[self.provenance[i] for i in keep],
+        )
+        sliced.is_test_model = any(p.is_test_model for per in sliced.provenance for p in per)
+        sliced.flags = _flags(sliced)
+        return sliced
 
     def rows(self) -> list[dict[str, object]]:
         """The numbers behind every plot, one row per session."""
@@ -101,6 +162,11 @@ def patient_trend(*, patient: Patient, variant: str | None = None) -> Trend:
             "embedding",
             "analysed_s",
             "is_test_model",
+            "model_id",
+            "model_revision",
+            "model_variant",
+            "precision",
+            "device",
             "recording__session__id",
             "recording__session__number",
             "recording__session__started_at",
@@ -122,6 +188,17 @@ def patient_trend(*, patient: Patient, variant: str | None = None) -> Trend:
         trend.numbers.append(s.number)
         trend.dates.append(s.started_at)
         trend.is_test_model |= any(a.is_test_model for a in group)
+        trend.analysis_ids.append([str(a.pk) for a in group])
+        trend.provenance.append(
+            list(
+                dict.fromkeys(
+                    Provenance(
+                        a.model_id, a.model_revision, a.model_variant, a.precision, a.device, a.is_test_model
+                    )
+                    for a in group
+                )
+            )
+        )
     trend.scores = np.array(scores).reshape(-1, 9)
     trend.dominant = [EMOTIONS[int(np.argmax(r))] for r in trend.scores]
     trend.embeddings = np.array(embs, dtype=np.float32)

@@ -8,7 +8,7 @@ log() { printf '\033[1m[bootstrap]\033[0m %s\n' "$*"; }
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
 # 1. Debian packages: ffmpeg (decoders for formats libsndfile lacks), espeak-ng (test speech),
-#    chromium and its driver (browser tests).
+#    chromium and its driver (browser tests), poppler-utils (report tests read PDFs back).
 need=()
 command -v ffmpeg >/dev/null || need+=(ffmpeg)
 command -v espeak-ng >/dev/null || need+=(espeak-ng)
@@ -16,6 +16,7 @@ command -v pg_isready >/dev/null || need+=(postgresql-client)
 command -v redis-cli >/dev/null || need+=(redis-tools)
 command -v chromium >/dev/null || need+=(chromium)          # browser tests
 command -v chromedriver >/dev/null || need+=(chromium-driver)
+command -v pdftoppm >/dev/null || need+=(poppler-utils)     # report tests: PDF to text and PNG
 if [ ${#need[@]} -gt 0 ]; then
   log "installing Debian packages: ${need[*]}"
   $SUDO apt-get update -qq

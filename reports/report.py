@@ -1,0 +1,141 @@
+"""The trend report: what every export (PDF, CSV, FHIR) says about one patient over a date range,
+gathered once so the three formats cannot disagree. Numbers come from `trends` — the same ones the
+dashboard shows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from django.utils import timezone
+
+from accounts.models import Profile, profile_of
+from patients.models import Patient
+from ser.engine.labels import EMOTIONS
+from ser.engine.notices import DISCLAIMER, TEST_MODEL_WARNING
+
+from .trends import Flag, Provenance, Trend, patient_trend
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    """One analysed session. A session with several recordings is their speech-weighted combination;
+    `confidence` is the share of its dominant emotion."""
+
+    session_id: str
+    number: int
+    date: datetime
+    dominant: str
+    confidence: float
+    scores: dict[str, float]  # EMOTIONS order
+    euclidean: float
+    cosine: float
+    speech_s: float
+    baseline: bool
+    beyond_band: bool
+    analysis_ids: tuple[str, ...]
+    models: tuple[Provenance, ...]
+
+
+@dataclass(frozen=True)
+class TrendReport:
+    patient: Patient
+    therapist: Any  # the patient's owner (a user)
+    profile: Profile
+    date_from: date | None
+    date_to: date | None
+    generated_at: datetime
+    trend: Trend  # sliced to the range: what the plots draw
+    rows: tuple[ReportRow, ...]
+
+    @property
+    def variant(self) -> str | None:
+        return self.trend.variant
+
+    @property
+    def is_test_model(self) -> bool:
+        return self.trend.is_test_model
+
+    @property
+    def flags(self) -> list[Flag]:
+        return self.trend.flags
+
+    @property
+    def models(self) -> list[Provenance]:
+        return self.trend.models()
+
+    @property
+    def range_words(self) -> str:
+        first, last = self.date_from, self.date_to
+        if first is None and last is None:
+            return "all sessions"
+        if first is None:
+            return f"sessions up to {last:%Y-%m-%d}"
+        if last is None:
+            return f"sessions from {first:%Y-%m-%d}"
+        return f"sessions from {first:%Y-%m-%d} to {last:%Y-%m-%d}"
+
+    @property
+    def baseline_words(self) -> str:
+        """The baseline definition in words, with the band when there is one."""
+        words = f"Baseline: {self.trend.baseline_note}."
+        if self.trend.band is not None:
+            low, high = self.trend.band
+            words += (
+                " The usual range for this patient is the baseline sessions' own distance from the "
+                f"baseline, mean ± 2 SD: {low:.3f} to {high:.3f}."
+            )
+        return words
+
+    @property
+    def notices(self) -> list[str]:
+        """Said on every page or at the top of every file: the test-checkpoint warning when it
+        applies, and always the disclaimer."""
+        return [TEST_MODEL_WARNING, DISCLAIMER] if self.is_test_model else [DISCLAIMER]
+
+    def filename(self, extension: str) -> str:
+        """A file name without the patient's name (it lands in download folders and mail)."""
+        ident = self.patient.external_id or self.patient.pk.hex[:8]
+        safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in ident)[:40]
+        return f"emotion-trend-{safe}-{self.generated_at:%Y%m%d-%H%M}.{extension}"
+
+
+def trend_report(
+    *,
+    patient: Patient,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    variant: str | None = None,
+    now: datetime | None = None,
+) -> TrendReport:
+    trend = patient_trend(patient=patient, variant=variant).within(date_from, date_to)
+    band = trend.band
+    rows = tuple(
+        ReportRow(
+            session_id=trend.session_ids[i],
+            number=trend.numbers[i],
+            date=trend.dates[i],
+            dominant=trend.dominant[i],
+            confidence=float(trend.confidence[i]),
+            scores={e: float(v) for e, v in zip(EMOTIONS, trend.scores[i], strict=True)},
+            euclidean=float(trend.euclidean[i]),
+            cosine=float(trend.cosine[i]),
+            speech_s=float(trend.speech_s[i]),
+            baseline=bool(trend.baseline[i]),
+            beyond_band=bool(band is not None and trend.euclidean[i] > band[1]),
+            analysis_ids=tuple(trend.analysis_ids[i]),
+            models=tuple(trend.provenance[i]),
+        )
+        for i in range(trend.count)
+    )
+    return TrendReport(
+        patient=patient,
+        therapist=patient.owner,
+        profile=profile_of(patient.owner),
+        date_from=date_from,
+        date_to=date_to,
+        generated_at=now or timezone.now(),
+        trend=trend,
+        rows=rows,
+    )
