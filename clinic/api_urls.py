@@ -1,9 +1,13 @@
-"""/api/ routes."""
+"""/api/v1/ routes. The schema (OpenAPI 3) is at /api/v1/schema/, its interactive page at
+/api/v1/docs/. The unversioned /api/... paths of earlier releases answer 308 to the same path
+under /api/v1/ (method and body kept)."""
 
 from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from clinic.apis import ObtainTokenApi
 from patients import apis as patient_apis
+from reports import apis as report_apis
 from ser import apis as analysis_apis
 from sessions import apis as session_apis
 
@@ -16,7 +20,20 @@ urlpatterns = [
     path(
         "patients/<uuid:patient_pk>/sessions/", session_apis.SessionListCreateApi.as_view(), name="sessions"
     ),
+    path("patients/<uuid:pk>/trend/", report_apis.TrendApi.as_view(), name="trend"),
+    path("patients/<uuid:pk>/flags/", report_apis.FlagsApi.as_view(), name="flags"),
+    path("patients/<uuid:pk>/baseline/", report_apis.BaselineApi.as_view(), name="baseline"),
+    path("patients/<uuid:pk>/exports/", report_apis.ExportListApi.as_view(), name="exports"),
+    path("patients/<uuid:pk>/exports/push/", report_apis.ExportPushApi.as_view(), name="export-push"),
+    path("patients/<uuid:pk>/exports/<str:fmt>/", report_apis.ExportDownloadApi.as_view(), name="export"),
+    path("exports/<uuid:pk>/", report_apis.ExportDetailApi.as_view(), name="export-detail"),
     path("sessions/<uuid:pk>/", analysis_apis.SessionDetailApi.as_view(), name="session"),
-    path("sessions/<uuid:pk>/recordings/", analysis_apis.RecordingUploadApi.as_view(), name="recordings"),
+    path("sessions/<uuid:pk>/recordings/", analysis_apis.RecordingListUploadApi.as_view(), name="recordings"),
     path("recordings/<uuid:pk>/", analysis_apis.RecordingDetailApi.as_view(), name="recording"),
+    path("analyses/<uuid:pk>/", analysis_apis.AnalysisDetailApi.as_view(), name="analysis"),
+    path(
+        "analyses/<uuid:pk>/files/<str:name>", analysis_apis.AnalysisFileApi.as_view(), name="analysis-file"
+    ),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]

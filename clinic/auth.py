@@ -26,6 +26,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
+from .api_errors import error_body
 from .middleware import API_PREFIX
 from .security import client_ip, log, safe_name
 
@@ -82,12 +83,13 @@ class Lockout:
 
     def payload(self) -> dict[str, Any]:
         plural = "s" if self.minutes != 1 else ""
-        return {
-            "detail": "Too many failed logins for this username from your address. Try again in "
+        return error_body(
+            429,
+            "Too many failed logins for this username from your address. Try again in "
             f"{self.minutes} minute{plural} (after {self.retry_at.isoformat()}).",
-            "retry_after_s": self.wait_s,
-            "retry_at": self.retry_at.isoformat(),
-        }
+            retry_after_s=self.wait_s,
+            retry_at=self.retry_at.isoformat(),
+        )
 
 
 def lockout_response(

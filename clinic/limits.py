@@ -19,7 +19,9 @@ from typing import IO
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
+
+from .api_errors import error_response
 
 # Slack above the audio limit for the multipart envelope and the other form fields.
 ENVELOPE_BYTES = 1 << 20
@@ -79,12 +81,12 @@ class RequestBodyLimitMiddleware:
                 f"The upload is larger than the {settings.SER_MAX_UPLOAD_BYTES / 1024 / 1024:.0f} MB limit."
             )
             if _wants_json(request):
-                return JsonResponse({"file": [message]}, status=413)
+                return error_response(413, message, errors={"file": [message]})
             return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
         anonymous = not request.user.is_authenticated and "HTTP_AUTHORIZATION" not in request.META
         if anonymous and (length is None or length > ANONYMOUS_BODY_BYTES):
             if _wants_json(request):
-                return JsonResponse({"detail": "Authentication credentials were not provided."}, status=401)
+                return error_response(401, "Authentication credentials were not provided.")
             return redirect_to_login(request.get_full_path())
         if length is None and request.META.get("wsgi.input_terminated"):
             # A chunked body the server passes on unbounded: Django would read it all.

@@ -10,8 +10,9 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.models import AnonymousUser
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 
+from .api_errors import error_response
 from .security import LOGIN_AT_SESSION_KEY, client_ip, safe_name
 
 log = logging.getLogger("clinic.security")
@@ -63,7 +64,7 @@ class AbsoluteSessionLifetimeMiddleware:
         if request.path_info.startswith(API_PREFIX):
             if "HTTP_AUTHORIZATION" in request.META:
                 return None  # a token request that also carried an old cookie: the token decides
-            response = JsonResponse({"detail": text}, status=401)
+            response = error_response(401, text)
             response["WWW-Authenticate"] = "Token"
             return response
         messages.info(request, text)

@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "rest_framework",
     "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "audit",
     "accounts",
     "patients",
@@ -195,6 +197,38 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "UNAUTHENTICATED_USER": None,
+    "EXCEPTION_HANDLER": "clinic.api_errors.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "clinic.api_schema.ClinicAutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": ["clinic.throttling.ClinicUserThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"user": env.str("API_RATE_PER_USER", default="1200/min")},
+}
+
+# OpenAPI 3 (drf-spectacular): the schema at /api/v1/schema/, Swagger UI at /api/v1/docs/, both for
+# logged-in users; Swagger UI's files come from drf-spectacular-sidecar (no CDN: clinics run offline).
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Speech-emotion session tracker API",
+    "DESCRIPTION": (
+        "Patients, therapy sessions, recordings and their emotion2vec+ analyses; trends, drift from "
+        "baseline, flags and trend reports (PDF, CSV, FHIR R4). Decision support, not a diagnosis. "
+        "Authenticate with `Authorization: Token <key>` (POST /api/v1/auth/token/) or a logged-in "
+        "browser session. Every error has the same body: status, code, detail, errors."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "RecordingStatusEnum": "ser.models.AnalysisJob.Status",
+        "ExportStatusEnum": "reports.models.ReportExport.Status",
+        "ExportFormatEnum": "reports.models.ReportExport.Format",
+        "ChannelEnum": "sessions.models.Recording.Channel",
+        "GranularityEnum": "sessions.models.Recording.Granularity",
+        "EmotionEnum": "ser.engine.labels.EMOTIONS",
+    },
 }
 
 # Celery: ids only in messages; a task is acknowledged after it finishes, so a worker that dies

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from audit import services as audit
 from audit.models import AuditEvent
@@ -24,6 +25,7 @@ def patient_create(
     external_id: str = "",
     date_of_birth: date | None = None,
     notes: str = "",
+    ehr_patient_id: str = "",
 ) -> Patient:
     patient = Patient(
         owner=owner,
@@ -31,10 +33,50 @@ def patient_create(
         external_id=external_id.strip(),
         date_of_birth=date_of_birth,
         notes=notes,
+        ehr_patient_id=ehr_patient_id.strip(),
     )
-    patient.full_clean()
+    _validate(patient)
     patient.save()
     audit.record(AuditEvent.Action.CREATE, patient)
+    return patient
+
+
+def _validate(patient: Patient) -> None:
+    """full_clean, with the clashes a therapist makes most said in words first."""
+    from django.core.exceptions import ValidationError
+
+    if patient.external_id and (
+        Patient.objects.filter(owner_id=patient.owner_id, external_id=patient.external_id)
+        .exclude(pk=patient.pk)
+        .exists()
+    ):
+        raise ValidationError(
+            {"external_id": f"You already have a patient with record id {patient.external_id}."}
+        )
+    if patient.date_of_birth and patient.date_of_birth > timezone.localdate():
+        raise ValidationError({"date_of_birth": "The date of birth is in the future."})
+    patient.full_clean()
+
+
+UPDATABLE = ("display_name", "external_id", "date_of_birth", "notes", "ehr_patient_id")
+
+
+@transaction.atomic
+def patient_update(*, patient: Patient, archived: bool | None = None, **fields: Any) -> Patient:
+    """Change a patient's details (any of UPDATABLE), and archive or restore them: an archived
+    patient leaves the list and nothing of theirs is deleted."""
+    unknown = set(fields) - set(UPDATABLE)
+    if unknown:
+        raise TypeError(f"not updatable: {sorted(unknown)}")
+    for name, value in fields.items():
+        setattr(patient, name, value.strip() if isinstance(value, str) and name != "notes" else value)
+    changed = sorted(fields)
+    if archived is not None and archived != (patient.archived_at is not None):
+        patient.archived_at = timezone.now() if archived else None
+        changed.append("archived" if archived else "restored")
+    _validate(patient)
+    patient.save()
+    audit.record(AuditEvent.Action.UPDATE, patient, detail="changed: " + ", ".join(changed))
     return patient
 
 

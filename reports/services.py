@@ -14,6 +14,7 @@ from celery import current_app
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import HttpResponse
 from django.utils import timezone
 
 from audit import services as audit
@@ -108,6 +109,14 @@ def report_export(
         detail=f"{fmt} download, {report.range_words}, {len(report.rows)} session(s)",
     )
     return ExportFile(export, content, CONTENT_TYPES[fmt], report.filename(EXTENSIONS[fmt]))
+
+
+def attachment(out: ExportFile) -> HttpResponse:
+    """The exported file as a download (never cached: it carries PHI)."""
+    response = HttpResponse(out.content, content_type=out.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{out.filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def push_configured() -> bool:

@@ -8,5 +8,7 @@ urlpatterns = [
     path("patients/<uuid:pk>/", views.patient_dashboard, name="dashboard"),
     path("patients/<uuid:pk>/plots/<str:kind>.svg", views.patient_plot, name="plot"),
     path("patients/<uuid:pk>/baseline/", views.patient_baseline, name="baseline"),
+    path("patients/<uuid:pk>/report.<str:fmt>", views.patient_export, name="export"),
+    path("patients/<uuid:pk>/report/push/", views.patient_export_push, name="export_push"),
     path("analyses/<uuid:pk>/plots/<str:kind>.svg", views.analysis_plot, name="analysis_plot"),
 ]

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from audit.models import AuditEvent
@@ -18,8 +19,9 @@ from patients.models import Patient
 from ser.engine.labels import EMOTIONS
 from ser.models import EmotionAnalysis
 
-from . import charts, plots
-from .forms import BaselineForm
+from . import charts, plots, services
+from .forms import BaselineForm, ExportForm
+from .models import ReportExport
 from .trends import patient_trend, similar_sessions
 
 
@@ -53,6 +55,7 @@ def patient_dashboard(request: HttpRequest, pk: str) -> HttpResponse:
             "baseline_sessions": list(patient.baseline_sessions.all()),
         },
     )
+    export_form = ExportForm(request.GET if "date_from" in request.GET else None)
     stamp = charts.patient_stamp(patient, trend.variant) if trend.variant else ""
     query = "&".join([f"variant={trend.variant}", f"v={stamp}", *[f"c={c}" for c in classes]])
     return render(
@@ -71,8 +74,64 @@ def patient_dashboard(request: HttpRequest, pk: str) -> HttpResponse:
             "similar": similar,
             "selected": selected,
             "selected_query": f"&session={selected}" if selected else "",
+            "export_form": export_form if export_form.is_bound else ExportForm(),
+            "exports": patient.exports.select_related("requested_by")[:10],
+            "push_configured": services.push_configured(),
         },
     )
+
+
+@login_required
+@require_GET
+def patient_export(request: HttpRequest, pk: str, fmt: str) -> HttpResponse:
+    """Download the trend report (PDF, CSV or FHIR Bundle) for the chosen range."""
+    patient = owned(Patient.objects, pk, detail=f"export {fmt}")
+    if fmt not in ReportExport.Format.values:
+        raise Http404("No such report format.")
+    form = ExportForm(request.GET)
+    if not form.is_valid():
+        messages.error(request, "The report was not made: " + " ".join(_errors(form)))
+        return redirect("reports:dashboard", pk=patient.pk)
+    out = services.report_export(
+        patient=patient,
+        user=request.user,
+        fmt=fmt,
+        date_from=form.cleaned_data["date_from"],
+        date_to=form.cleaned_data["date_to"],
+        page_size=form.cleaned_data["page_size"],
+        variant=request.GET.get("variant") or None,
+    )
+    return services.attachment(out)
+
+
+@login_required
+@require_POST
+def patient_export_push(request: HttpRequest, pk: str) -> HttpResponse:
+    """Queue the report for the clinic's FHIR server; the history shows how it went."""
+    patient = owned(Patient.objects, pk, detail="export push")
+    form = ExportForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "The report was not sent: " + " ".join(_errors(form)))
+        return redirect("reports:dashboard", pk=patient.pk)
+    try:
+        services.report_push(
+            patient=patient,
+            user=request.user,
+            date_from=form.cleaned_data["date_from"],
+            date_to=form.cleaned_data["date_to"],
+            page_size=form.cleaned_data["page_size"],
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request, "The report is queued for the clinic's record system. See the history below."
+        )
+    return redirect(f"{reverse('reports:dashboard', args=[patient.pk])}#exports")
+
+
+def _errors(form: ExportForm) -> list[str]:
+    return [str(e) for errs in form.errors.values() for e in errs]
 
 
 @login_required

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ser.engine.labels import EMOTIONS
@@ -10,6 +11,12 @@ from ser.engine.notices import DISCLAIMER, TEST_MODEL_WARNING
 from sessions.serializers import RecordingOutputSerializer as RecordingBaseSerializer
 
 from .models import DOWNLOADS, AnalysisJob, EmotionAnalysis
+
+
+class SegmentSerializer(serializers.Serializer):
+    start_s = serializers.FloatField()
+    end_s = serializers.FloatField()
+    scores = serializers.DictField(child=serializers.FloatField(), help_text="Class → share, 0–1.")
 
 
 class AnalysisOutputSerializer(serializers.ModelSerializer):
@@ -50,18 +57,25 @@ class AnalysisOutputSerializer(serializers.ModelSerializer):
     def get_scores(self, obj: EmotionAnalysis) -> dict[str, float]:
         return obj.score_map
 
+    @extend_schema_field(SegmentSerializer(many=True))
     def get_timeline(self, obj: EmotionAnalysis) -> list[dict[str, object]]:
         return [
             {"start_s": row[0], "end_s": row[1], "scores": dict(zip(EMOTIONS, row[2:], strict=True))}
             for row in obj.segments
         ]
 
+    @extend_schema_field(
+        serializers.DictField(
+            child=serializers.URLField(),
+            help_text="File name (" + ", ".join(DOWNLOADS) + ") → its URL; only the files this analysis has.",
+        )
+    )
     def get_downloads(self, obj: EmotionAnalysis) -> dict[str, str]:
         request = self.context.get("request")
         out = {}
         for name in DOWNLOADS:
             if obj.has_artifact(name):
-                url = reverse("ser:download", args=[obj.pk, name])
+                url = reverse("api:analysis-file", args=[obj.pk, name])
                 out[name] = request.build_absolute_uri(url) if request is not None else url
         return out
 
@@ -95,6 +109,7 @@ class RecordingOutputSerializer(RecordingBaseSerializer):
         # A recording stored without the analysis app listening has no job yet: it is pending.
         return getattr(obj, "job", None) or AnalysisJob(status=AnalysisJob.Status.PENDING)
 
+    @extend_schema_field(serializers.ChoiceField(choices=AnalysisJob.Status.choices))
     def get_status(self, obj: object) -> str:
         return self._job(obj).status
 
@@ -104,10 +119,12 @@ class RecordingOutputSerializer(RecordingBaseSerializer):
     def get_error(self, obj: object) -> str:
         return self._job(obj).error
 
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_started_at(self, obj: object) -> str | None:
         value = self._job(obj).started_at
         return serializers.DateTimeField().to_representation(value) if value else None
 
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_finished_at(self, obj: object) -> str | None:
         value = self._job(obj).finished_at
         return serializers.DateTimeField().to_representation(value) if value else None

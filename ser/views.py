@@ -76,6 +76,11 @@ def recording_upload(request: HttpRequest, pk: str) -> HttpResponse:
 @login_required
 @require_GET
 def analysis_download(request: HttpRequest, pk: str, name: str) -> FileResponse:
+    return analysis_file_response(pk, name)
+
+
+def analysis_file_response(pk: str, name: str) -> FileResponse:
+    """An analysis's file through the owner check, the download audited (the page and the API)."""
     analysis = owned(
         EmotionAnalysis.objects.select_related("recording__session"),
         pk,

@@ -12,7 +12,7 @@ class SessionOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = TherapySession
-        fields = ["id", "patient", "number", "started_at", "notes", "created_at"]
+        fields = ["id", "patient", "number", "started_at", "notes", "created_at", "updated_at"]
 
 
 class RecordingOutputSerializer(serializers.ModelSerializer):

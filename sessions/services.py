@@ -19,6 +19,7 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
 from django.utils.text import get_valid_filename
 
 from audit import services as audit
@@ -61,9 +62,39 @@ def session_create(
         last = patient.sessions.aggregate(m=Max("number"))["m"] or 0
         number = last + 1
     session = TherapySession(patient=patient, started_at=started_at, number=number, notes=notes)
-    session.full_clean()
+    _validate(session)
     session.save()
     audit.record(AuditEvent.Action.CREATE, session)
+    return session
+
+
+def _validate(session: TherapySession) -> None:
+    """full_clean, with the clashes a therapist makes most said in words first."""
+    patient = session.patient
+    if patient.date_of_birth and timezone.localdate(session.started_at) < patient.date_of_birth:
+        raise ValidationError({"started_at": "The session date is before the patient's date of birth."})
+    if patient.sessions.filter(number=session.number).exclude(pk=session.pk).exists():
+        raise ValidationError({"number": f"This patient already has a session number {session.number}."})
+    session.full_clean()
+
+
+@transaction.atomic
+def session_update(
+    *,
+    session: TherapySession,
+    started_at: datetime | None = None,
+    number: int | None = None,
+    notes: str | None = None,
+) -> TherapySession:
+    """Correct a session's date, number or notes (its recordings and analyses stay)."""
+    changed = []
+    for name, value in (("started_at", started_at), ("number", number), ("notes", notes)):
+        if value is not None:
+            setattr(session, name, value)
+            changed.append(name)
+    _validate(session)
+    session.save()
+    audit.record(AuditEvent.Action.UPDATE, session, detail="changed: " + ", ".join(changed))
     return session
 
 

@@ -1,4 +1,5 @@
-"""The layers hold (clinic > reports > ser > sessions > patients > audit; ser.engine at the bottom),
+"""The layers hold (clinic > reports > ser > sessions > patients > accounts | audit; ser.engine at the
+bottom),
 checked by import-linter's contracts in pyproject.toml, and the contracts bite when someone climbs a layer."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("clinic", "reports", "ser", "sessions", "patients", "audit")
+PACKAGES = ("clinic", "reports", "ser", "sessions", "patients", "accounts", "audit")
 
 
 def _lint_imports(tree: Path) -> subprocess.CompletedProcess[str]:
@@ -52,6 +53,9 @@ def test_it_keeps_every_contract_in_the_real_tree() -> None:
         ("patients/models.py", "from reports import trends\n", "Apps in layers"),
         ("ser/services.py", "from reports.charts import patient_plot_svg\n", "Apps in layers"),
         ("audit/services.py", "from patients.models import Patient\n", "Apps in layers"),
+        ("accounts/models.py", "from patients.models import Patient\n", "Apps in layers"),
+        # accounts and audit are independent siblings at the bottom.
+        ("accounts/models.py", "from audit.models import AuditEvent\n", "Apps in layers"),
         # The engine importing the rest of its own app, Django, or presentation.
         ("ser/engine/pipeline.py", "from ser import models\n", "Inside ser"),
         ("ser/engine/audio.py", "import django.conf\n", "The engine is pure"),

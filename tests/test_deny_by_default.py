@@ -10,7 +10,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 pytestmark = pytest.mark.django_db
 
-PUBLIC = {"accounts/login/", "healthz", "api/auth/token/"}
+# The token endpoint, and the redirect of pre-v1 API paths to /api/v1/ (checked below).
+PUBLIC = {"accounts/login/", "healthz", "api/v1/auth/token/", "^api/(?!v1/)(?P<rest>.*)$"}
 
 
 def _walk(patterns: list, prefix: str = "") -> list[str]:  # type: ignore[type-arg]
@@ -54,3 +55,9 @@ def test_every_url_but_the_public_ones_requires_a_login(client) -> None:  # type
 def test_the_admin_asks_for_its_own_login(client) -> None:  # type: ignore[no-untyped-def]
     response = client.get("/admin/audit/auditevent/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_old_unversioned_api_paths_redirect_to_v1_which_asks_for_credentials(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.post("/api/patients/?search=x", {"display_name": "A"})
+    assert response.status_code == 308 and response["Location"] == "/api/v1/patients/?search=x"
+    assert client.post(response["Location"], {"display_name": "A"}).status_code == 401

@@ -37,7 +37,7 @@ def test_a_declared_oversized_upload_is_a_413_before_the_body_is_read(web, api, 
     page = _post(web, reverse("ser:upload", args=[session.pk]), GIB)
     assert page.status_code == 413 and b"10 MB limit" in page.content
     response = _post(api, reverse("api:recordings", args=[session.pk]), GIB)
-    assert response.status_code == 413 and "10 MB limit" in response.json()["file"][0]
+    assert response.status_code == 413 and "10 MB limit" in response.json()["errors"]["file"][0]
     assert not Recording.objects.exists() and _stored(settings) == []
 
 

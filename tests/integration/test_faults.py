@@ -33,7 +33,7 @@ def long_upload(api, session):  # type: ignore[no-untyped-def]
             format="multipart",
         )
         assert response.status_code == 201, response.content
-        return str(response.json()["id"])
+        return str(response.json()["recordings"][0]["id"])
 
     return upload
 
@@ -120,7 +120,7 @@ def test_the_model_loads_once_per_process_and_memory_plateaus(start_worker, api,
             {"file": SimpleUploadedFile(f"r{i}.wav", wav_bytes(15.0, seed=i)), "consent_confirmed": "true"},
             format="multipart",
         )
-        job = _wait_for(str(response.json()["id"]), {"done", "failed"}, proc, log)
+        job = _wait_for(str(response.json()["recordings"][0]["id"]), {"done", "failed"}, proc, log)
         assert job.status == "done", log.read_text(errors="replace")[-3000:]
         (child,) = _children(proc.pid)
         rss.append(_rss_mb(child))

@@ -40,7 +40,7 @@ def test_an_uploaded_wav_is_analysed_by_a_real_worker(worker, django_user_model)
         format="multipart",
     )
     assert upload.status_code == 201, upload.content
-    recording_id = upload.json()["id"]
+    recording_id = upload.json()["recordings"][0]["id"]
 
     deadline = time.monotonic() + 180
     status = "pending"

@@ -49,7 +49,7 @@ def test_a_broker_outage_leaves_the_upload_pending_and_the_sweeper_requeues_it(
         )
     assert response.status_code == 201
     assert "could not queue recording" in caplog.text
-    recording = Recording.objects.get(pk=response.json()["id"])
+    recording = Recording.objects.get(pk=response.json()["recordings"][0]["id"])
     assert recording.job.status == AnalysisJob.Status.PENDING
     assert recording.file.storage.exists(str(recording.file.name))
 

@@ -38,7 +38,7 @@ def test_it_stores_a_valid_recording_and_queues_its_analysis_after_commit(
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = _post(api, session, content, name="../../etc/passwd\x00.wav", channel="left")
     assert response.status_code == 201, response.content
-    body = response.json()
+    (body,) = response.json()["recordings"]
     recording = Recording.objects.get(pk=body["id"])
     assert body["status"] == "pending"
     assert recording.sha256 == hashlib.sha256(content).hexdigest() == body["sha256"]
@@ -169,7 +169,7 @@ def test_it_accepts_m4a_and_webm_by_content(api, session, settings, monkeypatch,
         subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(src), "-c:a", codec, str(out)], check=True)
         response = _post(api, session, out.read_bytes(), name=f"browser.{ext}")
         assert response.status_code == 201, response.content
-        recording = Recording.objects.get(pk=response.json()["id"])
+        recording = Recording.objects.get(pk=response.json()["recordings"][0]["id"])
         assert recording.channels == 2 and recording.duration_s == pytest.approx(2.0, abs=0.1)
         assert Path(str(recording.file.name)).suffix == f".{ext}"
 
