@@ -6,8 +6,10 @@ from typing import Any
 
 from axes.handlers.proxy import AxesProxyHandler
 from django.db import transaction
-from rest_framework import status
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import exceptions, serializers
 from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -27,13 +29,23 @@ class ObtainTokenApi(ObtainAuthToken):
 
     authentication_classes = ()  # a stale token header must not stop anyone getting a new one
 
+    @extend_schema(
+        request=AuthTokenSerializer,
+        responses=inline_serializer(
+            "Token",
+            {
+                "token": serializers.CharField(help_text="Send as `Authorization: Token <token>`."),
+                "expires_at": serializers.DateTimeField(),
+            },
+        ),
+    )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
         if not serializer.is_valid():
             if getattr(request, "axes_locked_out", False):
                 lockout = Lockout.of(request, getattr(request, "axes_credentials", None))
                 return Response(lockout.payload(), status=429, headers={"Retry-After": str(lockout.wait_s)})
-            return Response(serializer.errors, status=status.HTTP_400_BAD_REQUEST)
+            raise exceptions.ValidationError(serializer.errors)
         user = serializer.validated_data["user"]
         # What AXES_RESET_ON_SUCCESS does for the login page (this pair's failures forgotten), without
         # axes' user_logged_in handler, which would create a session for a cookie-less API client.

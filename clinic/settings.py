@@ -314,6 +314,9 @@ FHIR_BASE_URL = env.str("FHIR_BASE_URL", default="")
 FHIR_TOKEN = env.str("FHIR_TOKEN", default="")
 FHIR_TIMEOUT_S = env.float("FHIR_TIMEOUT_S", default=30.0)
 FHIR_PUSH_MAX_ATTEMPTS = env.int("FHIR_PUSH_MAX_ATTEMPTS", default=5)
+# Seconds before retrying a push that failed for a passing reason (no connection, 5xx, 408, 429);
+# doubled after each failure (at most 30 minutes).
+FHIR_PUSH_RETRY_S = env.float("FHIR_PUSH_RETRY_S", default=30.0)
 
 # Cache for rendered plots: Redis, shared by every web process (no per-process state).
 CACHES = {

@@ -2,11 +2,23 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.http import HttpRequest, HttpResponsePermanentRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.urls import include, path, re_path
+from django.views.defaults import page_not_found
 from django.views.generic import RedirectView
 
+from clinic.api_errors import error_response
 from clinic.health import healthz
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """404 for a path no route matches: the API's error body under /api/, else Django's page."""
+    if request.path.startswith("/api/"):
+        return error_response(404, "No such API path.")
+    return page_not_found(request, exception)
+
+
+handler404 = not_found
 
 
 def api_unversioned(request: HttpRequest, rest: str) -> HttpResponsePermanentRedirect:

@@ -66,6 +66,8 @@ class PatientUpdateSerializer(serializers.Serializer):
 
 
 class PatientListCreateApi(APIView):
+    pagination_class = PageNumberPagination  # for the schema: the list is paginated
+
     @extend_schema(
         parameters=[
             OpenApiParameter("search", str, description="Part of the name or record id."),

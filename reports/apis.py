@@ -194,6 +194,8 @@ class ExportOutputSerializer(serializers.ModelSerializer):
 
 
 class ExportListApi(APIView):
+    pagination_class = PageNumberPagination  # for the schema: the list is paginated
+
     @extend_schema(responses=ExportOutputSerializer(many=True))
     def get(self, request: Request, pk: str) -> Response:
         """Every report of this patient that left the system, newest first."""

@@ -47,6 +47,8 @@ class SessionInputSerializer(serializers.Serializer):
 
 
 class SessionListCreateApi(APIView):
+    pagination_class = PageNumberPagination  # for the schema: the list is paginated
+
     def _patient(self, patient_pk: str) -> Patient:
         return owned(Patient.objects, patient_pk, detail="sessions list")
 
