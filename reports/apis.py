@@ -19,7 +19,6 @@ from audit.services import owned
 from patients import services as patient_services
 from patients.models import Patient
 from ser.engine.labels import EMOTIONS
-from ser.engine.notices import DISCLAIMER, TEST_MODEL_WARNING
 from sessions.apis import DATE_RANGE, DateRangeSerializer
 from sessions.models import TherapySession
 
@@ -94,7 +93,7 @@ def _trend_data(report: TrendReport) -> dict[str, Any]:
         "variant": trend.variant,
         "variants": trend.variants,
         "is_test_model": trend.is_test_model,
-        "notice": TEST_MODEL_WARNING if trend.is_test_model else DISCLAIMER,
+        "notice": " ".join(report.notices),
         "baseline": report.baseline_words,
         "band": {"low": trend.band[0], "high": trend.band[1]} if trend.band else None,
         "sessions": [{**row.__dict__, "analysis_ids": list(row.analysis_ids)} for row in report.rows],
