@@ -55,6 +55,8 @@ def _svg(fig) -> bytes:  # type: ignore[no-untyped-def]
 
 
 def _note(fig, text: str) -> None:  # type: ignore[no-untyped-def]
+    # Constrained layout ignores fig.text: keep a strip free so the note never covers the date labels.
+    fig.get_layout_engine().set(rect=(0, 0.05, 1, 0.95))
     fig.text(0.995, 0.005, text, ha="right", va="bottom", fontsize=7, color="#52606d")
 
 
@@ -78,8 +80,9 @@ def trajectory_svg(
     fig = _figure(9.0, 3.9)
     if dominant is not None:
         strip, ax = fig.subplots(2, 1, sharex=True, height_ratios=[1, 11])
-        for d, name in zip(dates, dominant, strict=True):
-            strip.scatter([d], [0], color=PALETTE[name], marker=MARKERS[name], s=34)
+        for name in dict.fromkeys(dominant):  # one collection per class, not one per session
+            when = [d for d, dom in zip(dates, dominant, strict=True) if dom == name]
+            strip.scatter(when, [0] * len(when), color=PALETTE[name], marker=MARKERS[name], s=34)
         strip.set_yticks([0], ["dominant"], fontsize=8)
         strip.tick_params(axis="x", bottom=False, labelbottom=False)
         for side in ("top", "right", "bottom", "left"):
@@ -93,6 +96,7 @@ def trajectory_svg(
             scores[:, i],
             color=PALETTE[name],
             marker=MARKERS[name],
+            markevery=max(1, len(dates) // 30),  # shapes stay readable; 200 × 9 markers do not
             markersize=4,
             linewidth=1.6,
             label=name,

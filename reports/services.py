@@ -27,12 +27,12 @@ from .report import TrendReport, trend_report
 log = logging.getLogger(__name__)
 
 PUSH_TASK = "reports.tasks.export_push"
-CONTENT_TYPES = {
+CONTENT_TYPES: dict[str, str] = {
     ReportExport.Format.PDF: "application/pdf",
     ReportExport.Format.CSV: "text/csv; charset=utf-8",
     ReportExport.Format.FHIR: "application/fhir+json",
 }
-EXTENSIONS = {
+EXTENSIONS: dict[str, str] = {
     ReportExport.Format.PDF: "pdf",
     ReportExport.Format.CSV: "csv",
     ReportExport.Format.FHIR: "json",

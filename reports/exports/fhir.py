@@ -1,0 +1,466 @@
+"""The trend report as a FHIR R4 Bundle (JSON), built with the `fhir.resources` R4B models (wire-
+compatible with R4 for every resource here): "collection" for a download, "transaction" for a push.
+
+It holds the product's CodeSystem (no LOINC or SNOMED CT code exists for speech-emotion scores, so
+every code of ours is defined there, at settings.FHIR_CODESYSTEM_URL); the Patient and Practitioner,
+or only a `Patient/<id>` / `Practitioner/<id>` reference when the clinic set the EHR's ids; one
+Device per distinct model provenance; one Observation per analysed session (a component per emotion
+class, Euclidean drift with the patient's usual range as its referenceRange and H above it, cosine
+drift, speech seconds); a DiagnosticReport grouping them with the PDF in presentedForm and the
+notices and review flags in its conclusion; a DocumentReference to the same PDF, for EHRs that file
+documents. The audio leaves (a Media per recording, read from storage) only when explicitly asked.
+
+Observation category: the standard `exam` plus the product's own `speech-analysis`. `survey` is for
+answers to assessment instruments, `laboratory` and `imaging` for what they say; `exam` covers
+findings made with an instrument during an encounter, which these are, and lets EHRs that file
+Observations by the standard categories list them; the product category says what they are.
+
+Ids: each new resource's fullUrl is `urn:uuid:` + a uuid5 in the product's namespace, from our row
+ids (and, for results, a digest of their values), also carried as its identifier; a transaction
+creates each conditionally (`ifNoneExist` on that identifier, the patient's MRN, the CodeSystem's
+url and version), so a report re-sent after a lost reply creates nothing twice."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import mimetypes
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from urllib.parse import quote
+
+from django.conf import settings
+from django.utils import timezone
+from fhir.resources.R4B.annotation import Annotation
+from fhir.resources.R4B.attachment import Attachment
+from fhir.resources.R4B.bundle import Bundle, BundleEntry, BundleEntryRequest
+from fhir.resources.R4B.codeableconcept import CodeableConcept
+from fhir.resources.R4B.codesystem import CodeSystem, CodeSystemConcept
+from fhir.resources.R4B.coding import Coding
+from fhir.resources.R4B.device import Device, DeviceDeviceName, DeviceProperty, DeviceVersion
+from fhir.resources.R4B.diagnosticreport import DiagnosticReport, DiagnosticReportMedia
+from fhir.resources.R4B.documentreference import (
+    DocumentReference,
+    DocumentReferenceContent,
+    DocumentReferenceContext,
+)
+from fhir.resources.R4B.humanname import HumanName
+from fhir.resources.R4B.identifier import Identifier
+from fhir.resources.R4B.media import Media
+from fhir.resources.R4B.observation import Observation, ObservationComponent, ObservationReferenceRange
+from fhir.resources.R4B.patient import Patient
+from fhir.resources.R4B.period import Period
+from fhir.resources.R4B.practitioner import Practitioner
+from fhir.resources.R4B.quantity import Quantity
+from fhir.resources.R4B.reference import Reference
+from fhir.resources.R4B.resource import Resource
+
+from ser.engine.labels import EMOTIONS
+from ser.engine.notices import DISCLAIMER, TEST_MODEL_SHORT, TEST_MODEL_WARNING
+
+from ..report import ReportRow, TrendReport
+from ..trends import Provenance
+
+# The product's namespace for deterministic resource ids (fixed: changing it changes every id).
+NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:speech-emotion-tracker:fhir")
+URI = "urn:ietf:rfc:3986"  # identifier system for identifiers that are URIs (our urn:uuid ids)
+UCUM = "http://unitsofmeasure.org"
+OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
+INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+MEDIA_TYPE = "http://terminology.hl7.org/CodeSystem/media-type"
+CODESYSTEM_VERSION = "1.0.0"
+
+PANEL = "speech-emotion-panel"
+REPORT = "speech-emotion-trend-report"
+CATEGORY = "speech-analysis"
+EUCLIDEAN = "euclidean-drift"
+COSINE = "cosine-drift"
+SPEECH = "speech-seconds"
+MODEL_NOTE_PREFIX = "Model:"
+
+# code → (display, definition)
+CONCEPTS: dict[str, tuple[str, str]] = {
+    PANEL: (
+        "Speech emotion scores of one session",
+        "The shares of nine emotion classes in the speech of one therapy session, estimated by a "
+        "speech-emotion recognition model (emotion2vec+), with the voice's drift from the patient's "
+        "baseline and the seconds of speech scored. " + DISCLAIMER,
+    ),
+    REPORT: (
+        "Speech emotion trend report",
+        "A report of speech-emotion measures across a patient's therapy sessions (PDF), grouping "
+        "one panel Observation per session. " + DISCLAIMER,
+    ),
+    CATEGORY: ("Speech analysis", "Observations made by automated analysis of recorded speech."),
+    **{
+        f"emotion-{e}": (
+            f"Share of speech: {e}",
+            f"Share of the session's analysed speech attributed to the class '{e}' (0 to 1; the nine "
+            "shares sum to 1). A session with several recordings is their speech-weighted mean.",
+        )
+        for e in EMOTIONS
+    },
+    EUCLIDEAN: (
+        "Euclidean drift from baseline",
+        "Euclidean distance of the session's speech embedding from the patient's baseline (the mean "
+        "embedding of the baseline sessions). Comparable only within one model variant.",
+    ),
+    COSINE: (
+        "Cosine drift from baseline",
+        "1 minus the cosine similarity of the session's speech embedding to the patient's baseline. "
+        "Comparable only within one model variant.",
+    ),
+    SPEECH: ("Speech seconds analysed", "Seconds of speech the model scored in the session."),
+}
+
+# Container part of Recording.audio_format ("WAV", "MP3/MP3", "MOV/AAC") → MIME type.
+AUDIO_MIME = {
+    "WAV": "audio/wav",
+    "WAVEX": "audio/wav",
+    "RF64": "audio/wav",
+    "W64": "audio/x-w64",
+    "FLAC": "audio/flac",
+    "OGG": "audio/ogg",
+    "MP3": "audio/mpeg",
+    "AIFF": "audio/aiff",
+    "CAF": "audio/x-caf",
+    "MOV": "audio/mp4",
+    "MATROSKA": "audio/webm",
+}
+
+
+def codesystem() -> CodeSystem:
+    """The product's CodeSystem: every code the Bundle uses outside the standard ones."""
+    return CodeSystem(
+        url=settings.FHIR_CODESYSTEM_URL,
+        version=CODESYSTEM_VERSION,
+        name="SpeechEmotionMeasures",
+        title="Speech-emotion measures of the speech-emotion session tracker",
+        status="active",
+        experimental=False,
+        description="Codes for speech-emotion scores, voice drift and the trend report made from "
+        "therapy session recordings. No LOINC or SNOMED CT code exists for these measures. " + DISCLAIMER,
+        caseSensitive=True,
+        content="complete",
+        count=len(CONCEPTS),
+        concept=[
+            CodeSystemConcept(code=code, display=display, definition=definition)
+            for code, (display, definition) in CONCEPTS.items()
+        ],
+    )
+
+
+def _id(*parts: object) -> str:
+    return str(uuid.uuid5(NAMESPACE, "/".join(str(p) for p in parts)))
+
+
+def _digest(*values: object) -> str:
+    return hashlib.sha256(repr(values).encode()).hexdigest()[:16]
+
+
+def _concept(code: str) -> CodeableConcept:
+    display = CONCEPTS[code][0]
+    return CodeableConcept(
+        coding=[Coding(system=settings.FHIR_CODESYSTEM_URL, code=code, display=display)], text=display
+    )
+
+
+def _local(when: datetime) -> datetime:
+    return timezone.localtime(when)
+
+
+def _attachment(content: bytes, content_type: str, title: str, created: datetime | None) -> Attachment:
+    return Attachment(
+        contentType=content_type,
+        data=base64.b64encode(content),
+        size=len(content),
+        hash=base64.b64encode(hashlib.sha1(content).digest()),  # FHIR Attachment.hash is SHA-1
+        title=title,
+        creation=_local(created) if created is not None else None,
+    )
+
+
+class _Builder:
+    """Collects entries in order; for a transaction, each with its conditional POST."""
+
+    def __init__(self, bundle_type: str) -> None:
+        self.transaction = bundle_type == "transaction"
+        self.entries: list[BundleEntry] = []
+
+    def add(self, resource: Resource, key: str, if_none_exist: str | None = None) -> Reference:
+        full_url = f"urn:uuid:{key}"
+        request = None
+        if self.transaction:
+            kind = resource.get_resource_type()
+            request = BundleEntryRequest(method="POST", url=kind, ifNoneExist=if_none_exist)
+        self.entries.append(BundleEntry(fullUrl=full_url, resource=resource, request=request))
+        return Reference(reference=full_url)
+
+
+def _own_id(key: str) -> Identifier:
+    return Identifier(system=URI, value=f"urn:uuid:{key}")
+
+
+def _search(identifier: Identifier) -> str:
+    """The conditional-create query for a token: system|value, each percent-encoded."""
+    return (
+        f"identifier={quote(identifier.system or '', safe=':/')}|{quote(identifier.value or '', safe=':/')}"
+    )
+
+
+def _patient(b: _Builder, report: TrendReport) -> Reference:
+    p = report.patient
+    if p.ehr_patient_id:
+        return Reference(reference=f"Patient/{p.ehr_patient_id}")
+    key = _id("Patient", p.pk)
+    ident = (
+        Identifier(system=settings.FHIR_PATIENT_IDENTIFIER_SYSTEM, value=p.external_id)
+        if p.external_id
+        else _own_id(key)
+    )
+    resource = Patient(identifier=[ident], name=[HumanName(text=p.display_name)], birthDate=p.date_of_birth)
+    return b.add(resource, key, _search(ident))
+
+
+def _practitioner(b: _Builder, report: TrendReport) -> Reference:
+    if report.profile.ehr_practitioner_id:
+        return Reference(reference=f"Practitioner/{report.profile.ehr_practitioner_id}")
+    user = report.therapist
+    key = _id("Practitioner", user.pk)
+    ident = (
+        Identifier(system=settings.FHIR_PRACTITIONER_IDENTIFIER_SYSTEM, value=report.profile.professional_id)
+        if report.profile.professional_id
+        else _own_id(key)
+    )
+    first, last = user.first_name.strip(), user.last_name.strip()
+    name = HumanName(
+        text=f"{first} {last}".strip() or user.get_username(),
+        family=last or None,
+        given=[first] if first else None,
+    )
+    return b.add(Practitioner(identifier=[ident], name=[name]), key, _search(ident))
+
+
+def _model_words(m: Provenance) -> str:
+    words = (
+        f"{MODEL_NOTE_PREFIX} {m.model_id} (weights revision {m.model_revision}, variant {m.model_variant}, "
+        f"precision {m.precision}, run on {m.device})."
+    )
+    return f"{words} {TEST_MODEL_SHORT} {TEST_MODEL_WARNING}" if m.is_test_model else words
+
+
+def _device(b: _Builder, m: Provenance) -> Reference:
+    key = _id("Device", m.model_id, m.model_revision, m.model_variant, m.precision, m.device, m.is_test_model)
+    ident = _own_id(key)
+    resource = Device(
+        identifier=[ident],
+        status="active",
+        deviceName=[DeviceDeviceName(name=m.model_id, type="model-name")],
+        type=CodeableConcept(text="Speech emotion recognition model (software)"),
+        version=[DeviceVersion(type=CodeableConcept(text="weights revision"), value=m.model_revision)],
+        property=[
+            DeviceProperty(type=CodeableConcept(text=label), valueCode=[CodeableConcept(text=value)])
+            for label, value in (
+                ("model variant", m.model_variant),
+                ("precision", m.precision),
+                ("compute device", m.device),
+            )
+        ],
+        note=[Annotation(text=_model_words(m))],
+    )
+    return b.add(resource, key, _search(ident))
+
+
+def _quantity(value: float, unit: str) -> Quantity:
+    # The shortest decimal that reads back as the same float: every digit we have, none invented.
+    return Quantity(value=Decimal(repr(float(value))), unit=unit, system=UCUM, code=unit)
+
+
+def _components(report: TrendReport, row: ReportRow) -> list[ObservationComponent]:
+    out = [
+        ObservationComponent(code=_concept(f"emotion-{e}"), valueQuantity=_quantity(row.scores[e], "1"))
+        for e in EMOTIONS
+    ]
+    band = report.trend.band
+    out.append(
+        ObservationComponent(
+            code=_concept(EUCLIDEAN),
+            valueQuantity=_quantity(row.euclidean, "1"),
+            referenceRange=[
+                ObservationReferenceRange(
+                    low=_quantity(band[0], "1"),
+                    high=_quantity(band[1], "1"),
+                    text="This patient's usual range: the baseline sessions' own drift, mean ± 2 SD.",
+                )
+            ]
+            if band is not None
+            else None,
+            interpretation=[
+                CodeableConcept(
+                    coding=[Coding(system=INTERPRETATION, code="H", display="High")],
+                    text="Beyond this patient's usual range",
+                )
+            ]
+            if row.beyond_band
+            else None,
+        )
+    )
+    out.append(ObservationComponent(code=_concept(COSINE), valueQuantity=_quantity(row.cosine, "1")))
+    out.append(ObservationComponent(code=_concept(SPEECH), valueQuantity=_quantity(row.speech_s, "s")))
+    return out
+
+
+def _categories() -> list[CodeableConcept]:
+    return [
+        CodeableConcept(coding=[Coding(system=OBSERVATION_CATEGORY, code="exam", display="Exam")]),
+        _concept(CATEGORY),
+    ]
+
+
+def _observation(
+    b: _Builder,
+    report: TrendReport,
+    row: ReportRow,
+    refs: dict[str, Reference],
+    devices: dict[Provenance, Reference],
+    media: Sequence[Reference],
+) -> Reference:
+    values = _digest(*row.scores.values(), row.euclidean, row.cosine, row.speech_s)
+    key = _id("Observation", row.session_id, *row.analysis_ids, values)
+    ident = _own_id(key)
+    notes = [_model_words(m) for m in row.models]
+    if row.baseline:
+        notes.append("Baseline session.")
+    notes.append(DISCLAIMER)
+    resource = Observation(
+        identifier=[ident],
+        status="final",
+        category=_categories(),
+        code=_concept(PANEL),
+        subject=refs["patient"],
+        effectiveDateTime=_local(row.date),
+        issued=_local(report.generated_at),
+        performer=[refs["practitioner"]],
+        device=devices[row.models[0]] if row.models else None,
+        note=[Annotation(text=" ".join(notes))],
+        derivedFrom=list(media) or None,
+        component=_components(report, row),
+    )
+    return b.add(resource, key, _search(ident))
+
+
+def _media(b: _Builder, report: TrendReport, row: ReportRow, refs: dict[str, Reference]) -> list[Reference]:
+    """The original recordings of one session: only ever called when audio was asked for."""
+    from ser.models import EmotionAnalysis
+
+    out = []
+    analyses = EmotionAnalysis.objects.filter(pk__in=row.analysis_ids).select_related("recording")
+    for recording in dict.fromkeys(a.recording for a in analyses):
+        with recording.file.open("rb") as fh:
+            content = fh.read()
+        container = recording.audio_format.split("/")[0].upper()
+        mime = AUDIO_MIME.get(container) or mimetypes.guess_type(recording.file.name or "")[0] or "audio/wav"
+        key = _id("Media", recording.pk)
+        ident = _own_id(key)
+        resource = Media(
+            identifier=[ident],
+            status="completed",
+            type=CodeableConcept(coding=[Coding(system=MEDIA_TYPE, code="audio", display="Audio")]),
+            subject=refs["patient"],
+            operator=refs["practitioner"],
+            createdDateTime=_local(row.date),
+            duration=Decimal(repr(float(recording.duration_s))),
+            content=_attachment(content, mime, f"Session {row.number} recording", row.date),
+        )
+        out.append(b.add(resource, key, _search(ident)))
+    return out
+
+
+def _conclusion(report: TrendReport) -> str:
+    parts = [f"{TEST_MODEL_SHORT} {TEST_MODEL_WARNING}"] if report.is_test_model else []
+    parts.append(
+        f"Speech-emotion trend, {report.range_words}: {len(report.rows)} analysed session(s), "
+        f"model variant {report.variant or 'none'}. {report.baseline_words}"
+    )
+    for flag in report.flags:
+        sessions = ", ".join(str(n) for n in flag.sessions)
+        parts.append(f"Review flag — {flag.title} (session(s) {sessions}): {flag.detail}")
+    if not report.flags:
+        parts.append("No review flags.")
+    parts.append(DISCLAIMER)
+    return " ".join(parts)
+
+
+def report_bundle(
+    report: TrendReport, *, pdf: bytes, bundle_type: str = "collection", include_audio: bool = False
+) -> Bundle:
+    """The report as a Bundle: "collection" for a download, "transaction" for a push."""
+    if bundle_type not in ("collection", "transaction"):
+        raise ValueError(f"bundle_type must be collection or transaction, not {bundle_type!r}")
+    b = _Builder(bundle_type)
+    cs = codesystem()
+    b.add(cs, _id("CodeSystem", cs.url, cs.version), f"url={cs.url}&version={cs.version}")
+    refs = {"patient": _patient(b, report), "practitioner": _practitioner(b, report)}
+    devices = {m: _device(b, m) for m in report.models}
+    results = []
+    media_refs: list[Reference] = []
+    for row in report.rows:
+        media = _media(b, report, row, refs) if include_audio else []
+        media_refs += media
+        results.append(_observation(b, report, row, refs, devices, media))
+
+    report_key = _id("DiagnosticReport", report.patient.pk, report.variant, *(r.reference for r in results))
+    ident = _own_id(report_key)
+    period = (
+        Period(start=_local(report.rows[0].date), end=_local(report.rows[-1].date)) if report.rows else None
+    )
+    attachment = _attachment(pdf, "application/pdf", report.filename("pdf"), report.generated_at)
+    diagnostic = b.add(
+        DiagnosticReport(
+            identifier=[ident],
+            status="final",
+            category=[_concept(CATEGORY)],
+            code=_concept(REPORT),
+            subject=refs["patient"],
+            effectivePeriod=period,
+            issued=_local(report.generated_at),
+            performer=[refs["practitioner"]],
+            result=results or None,
+            media=[DiagnosticReportMedia(link=m) for m in media_refs] or None,
+            conclusion=_conclusion(report),
+            presentedForm=[attachment],
+        ),
+        report_key,
+        _search(ident),
+    )
+    doc_key = _id("DocumentReference", report_key)
+    doc_ident = _own_id(doc_key)
+    b.add(
+        DocumentReference(
+            masterIdentifier=doc_ident,
+            status="current",
+            docStatus="final",
+            type=_concept(REPORT),
+            category=[_concept(CATEGORY)],
+            subject=refs["patient"],
+            date=_local(report.generated_at),
+            author=[refs["practitioner"]],
+            description=f"Speech-emotion trend report, {report.range_words}. {DISCLAIMER}",
+            content=[DocumentReferenceContent(attachment=attachment)],
+            context=DocumentReferenceContext(related=[diagnostic], period=period),
+        ),
+        doc_key,
+        _search(doc_ident),
+    )
+    return Bundle(
+        identifier=_own_id(_id("Bundle", report_key)),
+        type=bundle_type,
+        timestamp=_local(report.generated_at),
+        entry=b.entries,
+    )
+
+
+def bundle_json(bundle: Bundle) -> bytes:
+    return bundle.model_dump_json().encode("utf-8")

@@ -1,0 +1,191 @@
+"""Sending a queued report to the clinic's FHIR server: the report is rebuilt from the database, its
+PDF rendered, and the transaction Bundle POSTed to FHIR_BASE_URL with the bearer token. The outcome
+(status, HTTP status, the ids the server assigned, the reason in words) goes on the ReportExport row.
+Failures that may pass (no connection, a timeout, 5xx, 408, 429) raise `TransientPushError` for the
+task to retry; the others fail the export at once. Logs carry the export id and HTTP status only:
+never the patient, the bundle or the token."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+import requests
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.operationoutcome import OperationOutcome
+
+from audit import services as audit
+from audit.models import AuditEvent
+
+from .exports.fhir import bundle_json, report_bundle
+from .models import ReportExport
+from .report import TrendReport, trend_report
+
+log = logging.getLogger(__name__)
+
+TRANSIENT_STATUSES = frozenset({408, 429})
+ERROR_CHARS = 600
+
+
+class TransientPushError(Exception):
+    """The server could not take the bundle now; sending again later may work."""
+
+    def __init__(self, message: str, *, attempts: int) -> None:
+        super().__init__(message)
+        self.attempts = attempts
+
+
+def _render_pdf(report: TrendReport, page_size: str) -> bytes:
+    from .exports.pdf import report_pdf
+
+    return report_pdf(report, page_size=page_size)
+
+
+@transaction.atomic
+def _begin(export_id: str) -> ReportExport | None:
+    """Mark the export as sending and count the attempt; None when there is nothing to send (a
+    redelivered task for an export that already ended)."""
+    export = (
+        ReportExport.objects.select_for_update()
+        .select_related("patient", "requested_by")
+        .get(pk=export_id, destination=ReportExport.Destination.PUSH)
+    )
+    if export.status in (ReportExport.Status.SENT, ReportExport.Status.FAILED):
+        log.info("report push %s already %s; not sent again", export_id, export.status)
+        return None
+    ReportExport.objects.filter(pk=export.pk).update(
+        status=ReportExport.Status.SENDING, attempts=F("attempts") + 1
+    )
+    export.refresh_from_db(fields=["status", "attempts"])
+    return export
+
+
+def _reason(response: requests.Response) -> str:
+    """The server's refusal in words, with its OperationOutcome's diagnostics when it sent one."""
+    words = f"The FHIR server refused the report (HTTP {response.status_code} {response.reason or ''})."
+    if response.status_code in (401, 403):
+        words += " Check the clinic's FHIR_TOKEN and its permissions."
+    elif response.status_code in (404, 405):
+        words += " Check FHIR_BASE_URL: it must be the server's base, which takes transaction bundles."
+    try:
+        outcome = OperationOutcome.model_validate_json(response.content)
+    except Exception:  # not an OperationOutcome: its body stays out of our records
+        return words
+    details = [
+        f"{issue.severity} {issue.code}: {issue.diagnostics or (issue.details and issue.details.text) or ''}"
+        for issue in outcome.issue or []
+    ]
+    text = f"{words} Server says: {'; '.join(d.strip() for d in details)}"
+    return text if len(text) <= ERROR_CHARS else text[: ERROR_CHARS - 1] + "…"
+
+
+def _locations(response: requests.Response) -> list[str]:
+    reply = Bundle.model_validate_json(response.content)
+    if reply.type != "transaction-response":
+        raise ValueError(f"a {reply.type} bundle, not a transaction-response")
+    return [e.response.location for e in reply.entry or [] if e.response and e.response.location]
+
+
+def _end(export_id: str, **fields: object) -> None:
+    ReportExport.objects.filter(pk=export_id).update(**fields)
+
+
+@transaction.atomic
+def export_fail(*, export_id: str, reason: str, http_status: int | None = None) -> None:
+    """End an export as failed, with why in words (also when retries ran out)."""
+    fields: dict[str, object] = {
+        "status": ReportExport.Status.FAILED,
+        "error": reason,
+        "finished_at": timezone.now(),
+    }
+    if http_status is not None:
+        fields["http_status"] = http_status
+    ReportExport.objects.filter(pk=export_id).exclude(status=ReportExport.Status.SENT).update(**fields)
+    log.warning("report push %s failed (http %s)", export_id, http_status)
+
+
+def _transient(export: ReportExport, reason: str, http_status: int | None = None) -> TransientPushError:
+    _end(str(export.pk), status=ReportExport.Status.QUEUED, error=reason, http_status=http_status)
+    log.warning("report push %s attempt %d: %s", export.pk, export.attempts, reason)
+    return TransientPushError(reason, attempts=export.attempts)
+
+
+def export_send(*, export_id: str) -> None:
+    """Send one queued push export. Raises TransientPushError when trying again later may work; the
+    row then says why and is queued again. No database transaction is held over the HTTP call."""
+    export = _begin(export_id)
+    if export is None:
+        return
+    if not settings.FHIR_BASE_URL:
+        export_fail(
+            export_id=export_id, reason="No FHIR server is configured for this clinic (FHIR_BASE_URL)."
+        )
+        return
+    report = trend_report(patient=export.patient, date_from=export.date_from, date_to=export.date_to)
+    if not report.rows:
+        export_fail(
+            export_id=export_id,
+            reason=f"There is no analysed session in this range ({report.range_words}); nothing was sent.",
+        )
+        return
+    pdf = _render_pdf(report, export.page_size or ReportExport.PageSize.A4)
+    body = bundle_json(report_bundle(report, pdf=pdf, bundle_type="transaction"))
+    try:
+        response = requests.post(
+            settings.FHIR_BASE_URL.rstrip("/"),
+            data=body,
+            headers={
+                "Authorization": f"Bearer {settings.FHIR_TOKEN}",
+                "Content-Type": "application/fhir+json",
+                "Accept": "application/fhir+json",
+            },
+            timeout=settings.FHIR_TIMEOUT_S,
+            # A redirect would drop the token or turn the POST into a GET: the base URL is wrong.
+            allow_redirects=False,
+        )
+    except requests.Timeout:
+        raise _transient(
+            export, f"The FHIR server did not answer within {settings.FHIR_TIMEOUT_S:g} s."
+        ) from None
+    except requests.RequestException as exc:
+        raise _transient(export, f"The FHIR server could not be reached ({type(exc).__name__}).") from None
+
+    status = response.status_code
+    if status >= 500 or status in TRANSIENT_STATUSES:
+        raise _transient(
+            export, f"The FHIR server answered HTTP {status} {response.reason or ''}.".strip(), status
+        )
+    if not 200 <= status < 300:
+        export_fail(export_id=export_id, reason=_reason(response), http_status=status)
+        return
+
+    error = ""
+    try:
+        server_ids = _locations(response)
+    except Exception as exc:  # it took the bundle (2xx); what it created is unknown
+        server_ids = []
+        error = f"The server accepted the report but its reply could not be read ({type(exc).__name__})."
+    with transaction.atomic():
+        _end(
+            export_id,
+            status=ReportExport.Status.SENT,
+            http_status=status,
+            server_ids=server_ids,
+            error=error,
+            finished_at=timezone.now(),
+            sha256=hashlib.sha256(body).hexdigest(),
+            size_bytes=len(body),
+            session_count=len(report.rows),
+            model_variant=report.variant or "",
+        )
+        audit.record(
+            AuditEvent.Action.EXPORT,
+            export,
+            user=export.requested_by,
+            detail=f"fhir push sent, {len(report.rows)} session(s)",
+        )
+    log.info("report push %s sent (http %s, %d resource(s))", export_id, status, len(server_ids))
