@@ -6,6 +6,7 @@ upload a file → watch the analysis finish → see trajectory, drift and flags 
 from __future__ import annotations
 
 import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from tests.factories import analysed_session
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SHOTS = Path(settings.BASE_DIR) / "artifacts" / "screenshots"
+DOWNLOADS = Path(tempfile.mkdtemp(prefix="browser-downloads-"))
 PASSWORD = "a long browser test password"
 
 
@@ -44,6 +46,9 @@ def browser():  # type: ignore[no-untyped-def]
         "--window-size=1280,1000",
     ):
         options.add_argument(arg)
+    options.add_experimental_option(
+        "prefs", {"download.default_directory": str(DOWNLOADS), "download.prompt_for_download": False}
+    )
     options.binary_location = chromium
     d = webdriver.Chrome(service=Service(driver), options=options)
     d.implicitly_wait(5)
@@ -174,3 +179,18 @@ def test_a_therapist_uploads_a_session_and_reviews_the_trends(
     assert drift_after[3] == "0.000"
     assert drift_after != drift_before
     _shot(d, "4-dashboard-new-baseline")
+
+    # The trend report leaves for the clinical record with one click; the history shows it.
+    d.find_element(By.ID, "export-csv").click()
+    _wait(lambda: any(p.suffix == ".csv" for p in DOWNLOADS.iterdir()), timeout=30)
+    (csv_file,) = [p for p in DOWNLOADS.iterdir() if p.suffix == ".csv"]
+    rows = csv_file.read_text(encoding="utf-8-sig").splitlines()
+    assert rows[0].startswith("session_id,session_number,session_date") and len(rows) == 1 + 4
+    d.refresh()  # the download left the page as it was
+    _wait(lambda: "CSV table" in d.find_element(By.ID, "export-history").text)
+    _shot(d, "5-dashboard-export-history")
+
+    # The API's interactive documentation, served without the internet.
+    d.get(url + "/api/v1/docs/")
+    _wait(lambda: "/api/v1/patients/" in d.find_element(By.TAG_NAME, "body").text, timeout=30)
+    _shot(d, "6-api-docs")

@@ -126,3 +126,14 @@ def test_a_deleted_recordings_drawings_leave_the_cache(
     with django_capture_on_commit_callbacks(execute=True):
         recording_delete(recording=analysis.recording)
     assert cache.get(key) is None
+
+
+def test_the_dashboard_exports_a_report_and_shows_it_in_the_history(web, patient, history) -> None:  # type: ignore[no-untyped-def]
+    url = reverse("reports:export", args=[patient.pk, "pdf"])
+    response = web.get(url, {"date_from": "", "date_to": "", "page_size": "letter"})
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF") and response["Cache-Control"] == "private, no-store"
+    page = web.get(reverse("reports:dashboard", args=[patient.pk])).content.decode()
+    assert 'id="export-history"' in page and "PDF report (US Letter)" in page
+    refused = web.get(url, {"date_from": "2026-05-01", "date_to": "2026-04-01"}, follow=True)
+    assert "The end of the range is before its start." in refused.content.decode()

@@ -11,9 +11,9 @@
   let queue = [];
 
   function words(body) {
-    // DRF errors are {field: [messages]}; show the messages, in words.
-    if (!body || typeof body !== "object") return "The upload failed. Please try again.";
-    return Object.values(body).flat().join(" ");
+    // API errors are {status, code, detail, errors}: `detail` says it in words.
+    if (!body || typeof body !== "object" || !body.detail) return "The upload failed. Please try again.";
+    return body.detail;
   }
   function row(name) {
     const li = document.createElement("li");
@@ -60,7 +60,7 @@
     xhr.upload.onprogress = (e) => { if (e.lengthComputable) li.querySelector("progress").value = Math.round(100 * e.loaded / e.total); };
     xhr.onload = () => {
       let body = null; try { body = JSON.parse(xhr.responseText); } catch (e) {}
-      if (xhr.status === 201) { li.querySelector(".state").textContent = "Uploaded — queued for analysis"; poll(li, body.id); }
+      if (xhr.status === 201) { li.querySelector(".state").textContent = "Uploaded — queued for analysis"; poll(li, body.recordings[0].id); }
       else { li.classList.add("failed"); li.querySelector(".state").textContent = "Not uploaded: " + words(body); maybeReload(); }
     };
     xhr.onerror = () => { li.classList.add("failed"); li.querySelector(".state").textContent = "Not uploaded: the connection failed."; };

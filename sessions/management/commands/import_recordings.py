@@ -6,6 +6,7 @@ order they happened), dated by the file's modification time unless --date-from-n
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,13 +21,25 @@ from django.utils import timezone
 from audit.context import acting_as
 from patients.models import Patient
 from ser.engine.audio import find_audio_files
+from sessions.models import Recording
 from sessions.services import recording_create, session_create
 
 _DATE = re.compile(r"(20\d\d)-?([01]\d)-?([0-3]\d)")
 
 
+@dataclass(frozen=True)
+class Imported:
+    """One file of the folder: its recording (queued), or why it was skipped."""
+
+    path: Path
+    recording: Recording | None
+    error: str = ""
+
+
 class Command(BaseCommand):
     help = __doc__
+    # The audit trail's name for what did the import (reports' import_and_report extends this one).
+    audit_path = "manage.py import_recordings"
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("folder")
@@ -51,10 +64,10 @@ class Command(BaseCommand):
         user = get_user_model().objects.filter(username=opts["therapist"], is_active=True).first()
         if user is None:
             raise CommandError(f"No active user {opts['therapist']!r}.")
-        with acting_as(user, path="manage.py import_recordings"):
+        with acting_as(user, path=self.audit_path):
             self._run(user, opts)
 
-    def _run(self, user: Any, opts: dict[str, Any]) -> None:
+    def _run(self, user: Any, opts: dict[str, Any]) -> list[Imported]:
         try:
             patient = Patient.objects.for_user(user).get(pk=opts["patient"])
         except (Patient.DoesNotExist, ValidationError) as exc:
@@ -62,7 +75,7 @@ class Command(BaseCommand):
         files = sorted(find_audio_files([opts["folder"]]), key=lambda p: p.name)
         if not files:
             raise CommandError("No audio files in the folder.")
-        imported = 0
+        results: list[Imported] = []
         for path in files:
             started = self._date(path, opts["date_from_name"])
             try:
@@ -72,7 +85,7 @@ class Command(BaseCommand):
                         session = session_create(
                             patient=patient, started_at=started, notes=f"Imported from {path.name}"
                         )
-                        recording_create(
+                        recording = recording_create(
                             session=session,
                             upload=upload,
                             consent_confirmed=True,
@@ -81,11 +94,14 @@ class Command(BaseCommand):
                             granularity=opts["granularity"],
                         )
             except ValidationError as exc:
-                self.stdout.write(f"skipped {path.name}: {' '.join(exc.messages)}")
+                results.append(Imported(path, None, " ".join(exc.messages)))
+                self.stdout.write(f"skipped {path.name}: {results[-1].error}")
                 continue
-            imported += 1
+            results.append(Imported(path, recording))
             self.stdout.write(f"session {session.number}: {path.name} ({started:%Y-%m-%d}) queued")
+        imported = sum(r.recording is not None for r in results)
         self.stdout.write(f"{imported} of {len(files)} recordings imported and queued.")
+        return results
 
     @staticmethod
     def _date(path: Path, from_name: bool) -> datetime:
