@@ -105,8 +105,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         data = response.data
         detail = str(data.get("detail", "")) if isinstance(data, dict) else " ".join(_strings(data))
         errors = {}
-        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-            extra["retry_after_s"] = int(exc.wait)
+        wait = getattr(exc, "wait", None)
+        if isinstance(exc, exceptions.Throttled) and wait is not None:
+            extra["retry_after_s"] = int(wait)
     response.data = error_body(response.status_code, detail, errors=errors, **extra)
     return response
 
@@ -117,7 +118,8 @@ class ErrorSerializer(serializers.Serializer):
     status = serializers.IntegerField(help_text="The HTTP status code, repeated.")
     code = serializers.ChoiceField(choices=sorted(set(CODES.values()) | {"error"}))
     detail = serializers.CharField(help_text="What was wrong, in words.")
-    errors = serializers.DictField(
+    # The metaclass takes declared fields off the class, so Serializer.errors stays intact.
+    errors = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()),
         help_text="Per field: its messages (400 only; empty otherwise).",
     )

@@ -150,12 +150,19 @@ class _TooLarge(exceptions.APIException):
     default_code = "too_large"
 
 
+class _Duplicate(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
 def _refuse(exc: ValidationError, name: str, *, several: bool) -> None:
     messages = exc.messages
     if several:
         messages = [f"{name}: {m}" for m in messages]
     if isinstance(exc, session_services.UploadTooLarge):
         raise _TooLarge(" ".join(messages))
+    if isinstance(exc, session_services.DuplicateRecording):
+        raise _Duplicate(" ".join(messages))
     if hasattr(exc, "error_dict"):
         errors = {k: [f"{name}: {m}" if several else m for m in v] for k, v in exc.message_dict.items()}
         raise exceptions.ValidationError(errors)

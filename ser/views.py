@@ -63,7 +63,13 @@ def recording_upload(request: HttpRequest, pk: str) -> HttpResponse:
             uploaded_by=request.user,
         )
     except ValidationError as exc:
-        status = 413 if isinstance(exc, session_services.UploadTooLarge) else 400
+        status = (
+            413
+            if isinstance(exc, session_services.UploadTooLarge)
+            else 409
+            if isinstance(exc, session_services.DuplicateRecording)
+            else 400
+        )
         for field, errors in (
             exc.message_dict.items() if hasattr(exc, "error_dict") else [(None, exc.messages)]
         ):

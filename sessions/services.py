@@ -52,6 +52,10 @@ class UploadTooLarge(ValidationError):
     """The upload exceeds SER_MAX_UPLOAD_BYTES (HTTP 413)."""
 
 
+class DuplicateRecording(ValidationError):
+    """The same audio (same SHA-256) is already a recording of this session (HTTP 409)."""
+
+
 @transaction.atomic
 def session_create(
     *, patient: Patient, started_at: datetime, number: int | None = None, notes: str = ""
@@ -130,7 +134,7 @@ def recording_create(
     """Validate the audio by its content, store it under a server-made name and queue its analysis.
 
     Raises ValidationError (nothing stored, nothing queued) for missing consent, an unknown
-    channel, an empty, oversized or undecodable file.
+    channel, an empty, oversized or undecodable file, or audio this session already has.
     """
     if not consent_confirmed:
         raise ValidationError(
@@ -144,6 +148,17 @@ def recording_create(
     try:
         if size == 0:
             raise ValidationError({"file": "The file is empty."}, code="empty")
+        same = session.recordings.filter(sha256=digest).first()
+        if same is not None:
+            when = timezone.localtime(same.created_at)
+            raise DuplicateRecording(
+                {
+                    "file": "This recording is already in this session (the same audio was uploaded "
+                    f"{when:%Y-%m-%d %H:%M} as “{same.original_name or 'a recording'}”); "
+                    "it was not added again."
+                },
+                code="duplicate",
+            )
         try:
             info: AudioInfo = probe(tmp.name, max_duration_s=settings.SER_MAX_DURATION_S)
             verify_decodes(tmp.name, info)

@@ -105,10 +105,15 @@ def upload(session, therapist, monkeypatch, django_capture_on_commit_callbacks):
     monkeypatch.setattr("ser.services.publish", lambda rid: sent.append(rid))
 
     def make(content: bytes | None = None, *, name: str = "r.wav", **options: Any):  # type: ignore[no-untyped-def]
+        if content is None:
+            # The same speech each time, its last sample made unique: a session refuses the same
+            # audio (same SHA-256) twice.
+            speech = speech_wav_bytes()
+            content = speech[:-2] + len(sent).to_bytes(2, "little")
         with django_capture_on_commit_callbacks(execute=True):
             return recording_create(
                 session=options.pop("session", session),
-                upload=SimpleUploadedFile(name, speech_wav_bytes() if content is None else content),
+                upload=SimpleUploadedFile(name, content),
                 consent_confirmed=True,
                 uploaded_by=therapist,
                 **options,

@@ -123,7 +123,7 @@ def test_several_files_upload_at_once_or_not_at_all(  # type: ignore[no-untyped-
     made = response.json()["recordings"]
     assert [r["original_name"] for r in made] == ["part1.wav", "part2.wav"]
     assert all(r["status"] == "pending" for r in made)
-    assert all(default_storage.exists(r.file.name) for r in Recording.objects.all())
+    assert all(default_storage.exists(str(r.file.name)) for r in Recording.objects.all())
     mixed = [
         SimpleUploadedFile("fine.wav", wav_bytes(1.0, seed=9)),
         SimpleUploadedFile("bad.wav", b"not audio"),
@@ -135,6 +135,10 @@ def test_several_files_upload_at_once_or_not_at_all(  # type: ignore[no-untyped-
     assert Recording.objects.count() == 2  # fine.wav was not kept either
     listed = api.get(url).json()
     assert [r["id"] for r in listed] == [r["id"] for r in made]
+    again = SimpleUploadedFile("copy-of-part1.wav", wav_bytes(2.0, seed=1))
+    body = _error(api.post(url, {"file": again, "consent_confirmed": "true"}, format="multipart"), 409)
+    assert body["code"] == "conflict" and "already in this session" in body["detail"]
+    assert "part1.wav" in body["detail"] and Recording.objects.count() == 2
 
 
 @pytest.fixture
