@@ -21,3 +21,4 @@ lint:
 bench:
 	.venv/bin/python bench/engine_bench.py
 	.venv/bin/python bench/dashboard_bench.py
+	.venv/bin/python bench/report_bench.py
