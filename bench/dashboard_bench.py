@@ -33,38 +33,16 @@ def main() -> None:
     import django
 
     django.setup()
-    import numpy as np
     from django.conf import settings
     from django.core.cache import cache
     from django.db import connection
     from django.test import Client
-    from django.test.utils import setup_test_environment
     from django.urls import reverse
 
+    from bench._patients import bench_patient
+
     settings.ALLOWED_HOSTS = ["testserver"]
-    setup_test_environment()
-    connection.settings_dict["TEST"]["NAME"] = f"test_{connection.settings_dict['NAME']}_bench"
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
-        from django.contrib.auth import get_user_model
-
-        from patients.services import patient_create
-        from tests.factories import analysed_session
-
-        user = get_user_model().objects.create_user(username="bench", password="x" * 16)
-        patient = patient_create(owner=user, display_name="Bench Patient")
-        rng = np.random.default_rng(0)
-        t = time.perf_counter()
-        for n in range(1, args.sessions + 1):
-            analysed_session(
-                patient,
-                n,
-                scores=rng.dirichlet(np.ones(9)),
-                embedding=rng.normal(size=1024),
-                variant="emotion2vec_plus_large",
-                with_file=False,
-            )
-        setup_s = time.perf_counter() - t
+    with bench_patient(args.sessions) as (user, patient):
         client = Client()
         client.force_login(user)
         url = reverse("reports:dashboard", args=[patient.pk])
@@ -92,7 +70,6 @@ def main() -> None:
             t = time.perf_counter()
             client.get(purl)
             plot_warm[kind] = round((time.perf_counter() - t) * 1000, 1)
-        print(f"[bench] {args.sessions} sessions created in {setup_s:.1f} s", file=sys.stderr)
         print(
             json.dumps(
                 {
@@ -106,8 +83,6 @@ def main() -> None:
                 }
             )
         )
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 if __name__ == "__main__":

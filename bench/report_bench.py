@@ -36,38 +36,13 @@ def main() -> None:
     import django
 
     django.setup()
-    import numpy as np
-    from django.db import connection
-    from django.test.utils import setup_test_environment
+    from pypdf import PdfReader
 
-    setup_test_environment()
-    connection.settings_dict["TEST"]["NAME"] = f"test_{connection.settings_dict['NAME']}_bench"
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
-        from django.contrib.auth import get_user_model
-        from pypdf import PdfReader
+    from bench._patients import bench_patient
+    from reports.report import trend_report
+    from reports.services import report_render
 
-        from patients.services import patient_create
-        from reports.report import trend_report
-        from reports.services import report_render
-        from tests.factories import analysed_session
-
-        user = get_user_model().objects.create_user(username="bench", password="x" * 16)
-        patient = patient_create(owner=user, display_name="Bench Patient", external_id="BENCH-1")
-        rng = np.random.default_rng(0)
-        t = time.perf_counter()
-        for n in range(1, args.sessions + 1):
-            analysed_session(
-                patient,
-                n,
-                scores=rng.dirichlet(np.ones(9)),
-                embedding=rng.normal(size=1024),
-                speech_s=float(rng.uniform(30, 900)),
-                variant="emotion2vec_plus_large",
-                with_file=False,
-            )
-        print(f"[bench] {args.sessions} sessions created in {time.perf_counter() - t:.1f} s", file=sys.stderr)
-
+    with bench_patient(args.sessions, vary_speech=True) as (_, patient):
         build = []
         for _ in range(args.repeat):
             t = time.perf_counter()
@@ -77,14 +52,6 @@ def main() -> None:
         sizes: dict[str, int] = {}
         outputs: dict[str, bytes] = {}
         for fmt in ("pdf", "csv", "fhir"):
-            if fmt == "fhir":
-                try:
-                    import reports.exports.fhir  # noqa: F401
-                except ImportError as exc:
-                    print(
-                        f"[bench] fhir skipped: reports.exports.fhir not importable ({exc})", file=sys.stderr
-                    )
-                    continue
             times = []
             for _ in range(args.repeat):
                 t = time.perf_counter()
@@ -109,8 +76,6 @@ def main() -> None:
                 }
             )
         )
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 if __name__ == "__main__":

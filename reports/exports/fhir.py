@@ -37,7 +37,6 @@ from fhir.resources.R4B.annotation import Annotation
 from fhir.resources.R4B.attachment import Attachment
 from fhir.resources.R4B.bundle import Bundle, BundleEntry, BundleEntryRequest
 from fhir.resources.R4B.codeableconcept import CodeableConcept
-from fhir.resources.R4B.codesystem import CodeSystem, CodeSystemConcept
 from fhir.resources.R4B.coding import Coding
 from fhir.resources.R4B.device import Device, DeviceDeviceName, DeviceProperty, DeviceVersion
 from fhir.resources.R4B.diagnosticreport import DiagnosticReport, DiagnosticReportMedia
@@ -62,94 +61,24 @@ from ser.engine.notices import DISCLAIMER, TEST_MODEL_SHORT, TEST_MODEL_WARNING
 
 from ..report import ReportRow, TrendReport
 from ..trends import Provenance
-
-# The product's namespace for deterministic resource ids (fixed: changing it changes every id).
-NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:speech-emotion-tracker:fhir")
-URI = "urn:ietf:rfc:3986"  # identifier system for identifiers that are URIs (our urn:uuid ids)
-UCUM = "http://unitsofmeasure.org"
-OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
-INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
-MEDIA_TYPE = "http://terminology.hl7.org/CodeSystem/media-type"
-CODESYSTEM_VERSION = "1.0.0"
-
-PANEL = "speech-emotion-panel"
-REPORT = "speech-emotion-trend-report"
-CATEGORY = "speech-analysis"
-EUCLIDEAN = "euclidean-drift"
-COSINE = "cosine-drift"
-SPEECH = "speech-seconds"
-MODEL_NOTE_PREFIX = "Model:"
-
-# code → (display, definition)
-CONCEPTS: dict[str, tuple[str, str]] = {
-    PANEL: (
-        "Speech emotion scores of one session",
-        "The shares of nine emotion classes in the speech of one therapy session, estimated by a "
-        "speech-emotion recognition model (emotion2vec+), with the voice's drift from the patient's "
-        "baseline and the seconds of speech scored. " + DISCLAIMER,
-    ),
-    REPORT: (
-        "Speech emotion trend report",
-        "A report of speech-emotion measures across a patient's therapy sessions (PDF), grouping "
-        "one panel Observation per session. " + DISCLAIMER,
-    ),
-    CATEGORY: ("Speech analysis", "Observations made by automated analysis of recorded speech."),
-    **{
-        f"emotion-{e}": (
-            f"Share of speech: {e}",
-            f"Share of the session's analysed speech attributed to the class '{e}' (0 to 1; the nine "
-            "shares sum to 1). A session with several recordings is their speech-weighted mean.",
-        )
-        for e in EMOTIONS
-    },
-    EUCLIDEAN: (
-        "Euclidean drift from baseline",
-        "Euclidean distance of the session's speech embedding from the patient's baseline (the mean "
-        "embedding of the baseline sessions). Comparable only within one model variant.",
-    ),
-    COSINE: (
-        "Cosine drift from baseline",
-        "1 minus the cosine similarity of the session's speech embedding to the patient's baseline. "
-        "Comparable only within one model variant.",
-    ),
-    SPEECH: ("Speech seconds analysed", "Seconds of speech the model scored in the session."),
-}
-
-# Container part of Recording.audio_format ("WAV", "MP3/MP3", "MOV/AAC") → MIME type.
-AUDIO_MIME = {
-    "WAV": "audio/wav",
-    "WAVEX": "audio/wav",
-    "RF64": "audio/wav",
-    "W64": "audio/x-w64",
-    "FLAC": "audio/flac",
-    "OGG": "audio/ogg",
-    "MP3": "audio/mpeg",
-    "AIFF": "audio/aiff",
-    "CAF": "audio/x-caf",
-    "MOV": "audio/mp4",
-    "MATROSKA": "audio/webm",
-}
-
-
-def codesystem() -> CodeSystem:
-    """The product's CodeSystem: every code the Bundle uses outside the standard ones."""
-    return CodeSystem(
-        url=settings.FHIR_CODESYSTEM_URL,
-        version=CODESYSTEM_VERSION,
-        name="SpeechEmotionMeasures",
-        title="Speech-emotion measures of the speech-emotion session tracker",
-        status="active",
-        experimental=False,
-        description="Codes for speech-emotion scores, voice drift and the trend report made from "
-        "therapy session recordings. No LOINC or SNOMED CT code exists for these measures. " + DISCLAIMER,
-        caseSensitive=True,
-        content="complete",
-        count=len(CONCEPTS),
-        concept=[
-            CodeSystemConcept(code=code, display=display, definition=definition)
-            for code, (display, definition) in CONCEPTS.items()
-        ],
-    )
+from .fhir_codes import (
+    AUDIO_MIME,
+    CATEGORY,
+    CONCEPTS,
+    COSINE,
+    EUCLIDEAN,
+    INTERPRETATION,
+    MEDIA_TYPE,
+    MODEL_NOTE_PREFIX,
+    NAMESPACE,
+    OBSERVATION_CATEGORY,
+    PANEL,
+    REPORT,
+    SPEECH,
+    UCUM,
+    URI,
+    codesystem,
+)
 
 
 def _id(*parts: object) -> str:
