@@ -150,3 +150,16 @@ def test_the_models_and_the_migrations_agree() -> None:
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_env_example_lists_every_setting_the_readme_names() -> None:
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text()
+    table = readme[readme.index("## Settings (environment or `.env`)") : readme.index("## Commands")]
+    named = set(re.findall(r"`([A-Z][A-Z0-9_]+)`", table))
+    example = (root / ".env.example").read_text()
+    missing = sorted(n for n in named if not re.search(rf"^#?\s*{n}=", example, re.M))
+    assert len(named) > 30 and missing == []

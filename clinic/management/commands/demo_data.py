@@ -46,10 +46,13 @@ def _recording(i: int) -> bytes:
 
     rng = np.random.default_rng(i)
     parts: list[np.ndarray] = []
-    for turn in range(4):
+    # Eight exchanges, the patient saying four of the week's lines each time: over a minute of
+    # patient speech, so the "little speech" flag marks only what really has little.
+    for turn in range(8):
         therapist, sr = espeak(THERAPIST_LINES[turn % 4], voice="en-us+f3", pitch=70, speed=165)
+        said = " ".join(PATIENT_LINES[(i + k) % len(PATIENT_LINES)] for k in (0, 1, 0, 2))
         patient, _ = espeak(
-            PATIENT_LINES[i],
+            said,
             voice="en-us+m3",
             pitch=35 + 3 * i % 30,
             speed=int(175 - 4 * abs(6 - i) + rng.integers(-5, 5)),
@@ -106,6 +109,8 @@ class Command(BaseCommand):
                 consent_confirmed=True,
                 uploaded_by=user,
                 channel="left",
+                # The last session at 20 ms frame granularity, to show the frame timeline.
+                granularity="frame" if i == opts["sessions"] - 1 else "utterance",
                 upload=SimpleUploadedFile(f"demo-session-{i + 1}.flac", _recording(i % 12)),
             )
             analysis = analysis_run(recording_id=str(recording.pk))
