@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
+from zoneinfo import available_timezones
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+
+
+@cache
+def time_zone_names() -> frozenset[str]:
+    """The IANA zone names this server knows (read from disk once per process)."""
+    return frozenset(available_timezones())
+
+
+def validate_time_zone(value: str) -> None:
+    if value and value not in time_zone_names():
+        raise ValidationError(f"“{value}” is not a time zone name; choose one like Europe/London.")
 
 
 class Profile(models.Model):
@@ -25,6 +39,12 @@ class Profile(models.Model):
         blank=True,
         help_text="A licence or registration number, exported as the Practitioner's identifier.",
     )
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text="Pages show times in this zone; blank: the clinic's (CLINIC_TIME_ZONE).",
+    )
 
     def __str__(self) -> str:
         return f"Profile of {self.user}"
@@ -36,3 +56,9 @@ def profile_of(user: Any) -> Profile:
         return user.profile  # type: ignore[no-any-return]
     except Profile.DoesNotExist:
         return Profile(user=user)
+
+
+def time_zone_of(user: Any) -> str:
+    """The zone the user's pages show times in: their own choice, else the clinic's."""
+    own = profile_of(user).time_zone
+    return own if own in time_zone_names() else settings.TIME_ZONE

@@ -64,10 +64,17 @@ def record(
 
 
 def owned(
-    queryset: QuerySet[M] | Manager[M], pk: Any, *, action: str = AuditEvent.Action.READ, detail: str = ""
+    queryset: QuerySet[M] | Manager[M],
+    pk: Any,
+    *,
+    action: str = AuditEvent.Action.READ,
+    detail: str = "",
+    record_access: bool = True,
 ) -> M:
     """`queryset.for_user(user).get(pk=pk)` for the acting user, audited: the read (or `action`)
-    when found; a denial (logged, and recorded) when not, then 404."""
+    when found; a denial (logged, and recorded) when not, then 404. `record_access=False` is for a
+    continuation of an access already recorded (a media player's follow-up range requests): still
+    scoped and any denial recorded, but no second event for the same listening."""
     user = _actor_user()
     scoped = queryset.for_user(user)  # type: ignore[attr-defined,union-attr]
     try:
@@ -94,5 +101,6 @@ def owned(
                 path=ctx.path if ctx else "",
             )
         raise Http404(f"No such {kind or 'record'}.") from None
-    record(action, obj, detail=detail)
+    if record_access:
+        record(action, obj, detail=detail)
     return obj

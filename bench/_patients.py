@@ -14,6 +14,7 @@ from typing import Any
 def bench_patient(sessions: int, *, vary_speech: bool = False) -> Iterator[tuple[Any, Any]]:
     """(user, patient) in a fresh database that is dropped afterwards. Call after django.setup()."""
     import numpy as np
+    from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.db import connection
     from django.test.utils import setup_test_environment
@@ -29,6 +30,8 @@ def bench_patient(sessions: int, *, vary_speech: bool = False) -> Iterator[tuple
         patient = patient_create(owner=user, display_name="Bench Patient", external_id="BENCH-1")
         rng = np.random.default_rng(0)
         t = time.perf_counter()
+        # No pre-rendering tasks for the bench's own rows (autocommit here: they would go to the broker).
+        settings.PLOT_PRERENDER = False
         for n in range(1, sessions + 1):
             analysed_session(
                 patient,

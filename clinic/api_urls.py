@@ -30,6 +30,7 @@ urlpatterns = [
     path("sessions/<uuid:pk>/", analysis_apis.SessionDetailApi.as_view(), name="session"),
     path("sessions/<uuid:pk>/recordings/", analysis_apis.RecordingListUploadApi.as_view(), name="recordings"),
     path("recordings/<uuid:pk>/", analysis_apis.RecordingDetailApi.as_view(), name="recording"),
+    path("recordings/<uuid:pk>/retry/", analysis_apis.RecordingRetryApi.as_view(), name="recording-retry"),
     path("analyses/<uuid:pk>/", analysis_apis.AnalysisDetailApi.as_view(), name="analysis"),
     path(
         "analyses/<uuid:pk>/files/<str:name>", analysis_apis.AnalysisFileApi.as_view(), name="analysis-file"

@@ -1,16 +1,21 @@
-"""Two session/response rules every page and API call shares: sessions end a fixed time after
-login however active they are, and nothing the app sends is kept in a browser or proxy cache."""
+"""Rules every page and API call shares: sessions end a fixed time after login however active
+they are, nothing the app sends is kept in a browser or proxy cache, and times are shown in the
+user's time zone."""
 
 from __future__ import annotations
 
 import logging
 import time
 from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+
+from accounts.models import time_zone_of
 
 from .api_errors import error_response
 from .security import LOGIN_AT_SESSION_KEY, client_ip, safe_name
@@ -95,3 +100,23 @@ class NoStoreMiddleware:
             response["Cache-Control"] = self.VALUE
         response["Pragma"] = "no-cache"
         return response
+
+
+class TimeZoneMiddleware:
+    """Show and read times in the user's own zone (their profile), else the clinic's
+    (CLINIC_TIME_ZONE), for the rest of the request: templates, form fields and exports convert
+    with it; the database keeps UTC. Requests without a logged-in user (the login page, API calls
+    with a token, which DRF authenticates later) get the clinic's zone."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if getattr(request, "user", None) is not None and request.user.is_authenticated:
+            timezone.activate(ZoneInfo(time_zone_of(request.user)))
+        else:
+            timezone.deactivate()
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

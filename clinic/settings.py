@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -67,6 +68,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The therapist's time zone (or the clinic's) for everything below: pages, forms, exports.
+    "clinic.middleware.TimeZoneMiddleware",
     # Before any body is read (CSRF reads POST bodies in process_view, after every __call__).
     "clinic.limits.RequestBodyLimitMiddleware",
     # Who is acting and from where, for the audit trail of everything below.
@@ -117,7 +120,17 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+# The clinic's time zone: pages show times in it (or in a therapist's own zone, chosen on their
+# "Your time zone" page; clinic.middleware.TimeZoneMiddleware activates it per request). Stored
+# times are UTC whatever this says. TIME_ZONE is read as a fallback for earlier .env files.
+CLINIC_TIME_ZONE = env.str("CLINIC_TIME_ZONE", default=env.str("TIME_ZONE", default="UTC"))
+try:
+    ZoneInfo(CLINIC_TIME_ZONE)
+except (ZoneInfoNotFoundError, ValueError) as exc:
+    raise ImproperlyConfigured(
+        f"CLINIC_TIME_ZONE={CLINIC_TIME_ZONE!r} is not a time zone name; use one like Europe/London."
+    ) from exc
+TIME_ZONE = CLINIC_TIME_ZONE
 USE_I18N = True
 USE_TZ = True
 
@@ -223,6 +236,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "RecordingStatusEnum": "ser.models.AnalysisJob.Status",
+        "AnalysisStageEnum": "ser.models.AnalysisJob.Stage",
         "ExportStatusEnum": "reports.models.ReportExport.Status",
         "ExportFormatEnum": "reports.models.ReportExport.Format",
         "ChannelEnum": "sessions.models.Recording.Channel",
@@ -294,6 +308,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FLAG_TREND_SESSIONS = env.int("FLAG_TREND_SESSIONS", default=4)  # K: look at the last K sessions
 FLAG_TREND_MIN_RISE = env.float("FLAG_TREND_MIN_RISE", default=0.10)  # rise of sad + fearful share
 FLAG_MIN_SPEECH_S = env.float("FLAG_MIN_SPEECH_S", default=60.0)  # less speech → less reliable
+# "Moments to review" on the session page: this many segments per criterion (highest sad + fearful
+# + angry share; furthest from the patient's baseline profile), each at least 1 s long.
+MOMENTS_TO_REVIEW = env.int("MOMENTS_TO_REVIEW", default=5)
 
 # Trend reports to the clinical record. The product's own CodeSystem for speech-emotion measures
 # (no LOINC or SNOMED CT code exists for them): set its URL to one your organisation controls.
@@ -319,6 +336,8 @@ FHIR_PUSH_MAX_ATTEMPTS = env.int("FHIR_PUSH_MAX_ATTEMPTS", default=5)
 FHIR_PUSH_RETRY_S = env.float("FHIR_PUSH_RETRY_S", default=30.0)
 
 # Cache for rendered plots: Redis, shared by every web process (no per-process state).
+# PLOT_PRERENDER: the worker draws a patient's dashboard plots into it after each analysis.
+PLOT_PRERENDER = env.bool("PLOT_PRERENDER", default=True)
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",

@@ -36,6 +36,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="patients:list", permanent=False)),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("accounts.urls")),
     path("patients/", include("patients.urls")),
     path("", include("reports.urls")),
     path("", include("sessions.urls")),

@@ -45,16 +45,17 @@ def _validate(patient: Patient) -> None:
     """full_clean, with the clashes a therapist makes most said in words first."""
     from django.core.exceptions import ValidationError
 
+    errors: dict[str, str] = {}  # all of them at once, so a form shows every field to correct
     if patient.external_id and (
         Patient.objects.filter(owner_id=patient.owner_id, external_id=patient.external_id)
         .exclude(pk=patient.pk)
         .exists()
     ):
-        raise ValidationError(
-            {"external_id": f"You already have a patient with record id {patient.external_id}."}
-        )
+        errors["external_id"] = f"You already have a patient with record id {patient.external_id}."
     if patient.date_of_birth and patient.date_of_birth > timezone.localdate():
-        raise ValidationError({"date_of_birth": "The date of birth is in the future."})
+        errors["date_of_birth"] = "The date of birth is in the future."
+    if errors:
+        raise ValidationError(errors)
     patient.full_clean()
 
 

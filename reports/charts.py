@@ -1,22 +1,30 @@
 """Plots as SVG for the pages, cached in Redis under keys that change whenever what a plot shows
-changes (new or re-run analyses, the baseline, the chosen classes). When the cache is unreachable
-the plot is drawn without it: a slower page, never a failed one."""
+changes (new or re-run analyses, the baseline, the chosen classes, the date range, the width).
+When the cache is unreachable the plot is drawn without it: a slower page, never a failed one."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import Any
 
 import numpy as np
+from celery import current_app
+from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Count, Max
+from redis.exceptions import RedisError
 
 from patients.models import Patient
+from ser.engine.labels import EMOTIONS
 from ser.models import EmotionAnalysis
+from sessions.models import Recording
 
 from . import plots
-from .trends import patient_trend, session_map
+from .trends import Trend, patient_trend, session_map
 
 log = logging.getLogger(__name__)
 
@@ -48,23 +56,47 @@ def patient_stamp(patient: Patient, variant: str | None) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:20]
 
 
+def _range_words(date_from: date | None, date_to: date | None) -> str:
+    return f"{date_from or ''}~{date_to or ''}"
+
+
+def _patient_key(kind: str, stamp: str, classes: Sequence[str], selected: str, width: str, span: str) -> str:
+    return f"plot:{kind}:{stamp}:{','.join(classes)}:{selected}:{width}:{span}"
+
+
 def patient_plot_svg(
-    patient: Patient, kind: str, *, variant: str | None, classes: list[str], selected: str
+    patient: Patient,
+    kind: str,
+    *,
+    variant: str | None,
+    classes: list[str],
+    selected: str,
+    width: str = plots.WIDE,
+    date_from: date | None = None,
+    date_to: date | None = None,
 ) -> bytes:
-    key = f"plot:{kind}:{patient_stamp(patient, variant)}:{','.join(classes)}:{selected}"
-    return _cached(key, lambda: _render_patient(patient, kind, variant, classes, selected))
+    key = _patient_key(
+        kind, patient_stamp(patient, variant), classes, selected, width, _range_words(date_from, date_to)
+    )
+
+    def render() -> bytes:
+        trend = patient_trend(patient=patient, variant=variant).within(date_from, date_to)
+        empty = "No analysed sessions in this date range." if date_from or date_to else None
+        return _draw(trend, kind, classes, selected, width, empty=empty)
+
+    return _cached(key, render)
 
 
-def _render_patient(
-    patient: Patient, kind: str, variant: str | None, classes: list[str], selected: str
+def _draw(
+    trend: Trend, kind: str, classes: list[str], selected: str, width: str, *, empty: str | None = None
 ) -> bytes:
-    trend = patient_trend(patient=patient, variant=variant)
+    narrow = width == plots.NARROW
     if trend.count == 0:
-        return plots.empty_svg("No analysed sessions yet.")
+        return plots.empty_svg(empty or "No analysed sessions yet.", width=4.4 if narrow else 9.0)
     note = plots.footnote(trend.is_test_model)
     if kind == "trajectory":
         return plots.trajectory_svg(
-            trend.dates, trend.scores, classes=classes, dominant=trend.dominant, note=note
+            trend.dates, trend.scores, classes=classes, dominant=trend.dominant, note=note, width=width
         )
     if kind == "drift":
         return plots.drift_svg(
@@ -74,14 +106,74 @@ def _render_patient(
             band=trend.band,
             baseline=list(trend.baseline),
             note=note,
+            width=width,
         )
     coords = session_map(trend)
     if coords is None:
-        return plots.empty_svg("The session map needs at least three analysed sessions.", width=6.0)
+        return plots.empty_svg(
+            "The session map needs at least three analysed sessions.", width=4.4 if narrow else 6.0
+        )
     highlight = trend.session_ids.index(selected) if selected in trend.session_ids else None
     return plots.session_map_svg(
-        coords, trend.dates, [str(n) for n in trend.numbers], highlight=highlight, note=note
+        coords, trend.dates, [str(n) for n in trend.numbers], highlight=highlight, note=note, width=width
     )
+
+
+PRERENDER_TASK = "reports.tasks.plots_prerender"
+
+
+def prerender_soon(*, recording_id: Any = None, patient_id: Any = None) -> None:
+    """After the current transaction commits, queue the pre-rendering of the patient's plots
+    (ids only in the message). Off with PLOT_PRERENDER=0; a broker that is down costs nothing but
+    a slower first view."""
+    if not settings.PLOT_PRERENDER:
+        return
+
+    def send() -> None:
+        pid = patient_id
+        if pid is None:
+            pid = (
+                Recording.objects.filter(pk=recording_id)
+                .values_list("session__patient_id", flat=True)
+                .first()
+            )
+        if pid is None:
+            return
+        try:
+            current_app.send_task(PRERENDER_TASK, args=(str(pid),))
+        except Exception as exc:
+            log.warning("could not queue plot pre-rendering (%s)", type(exc).__name__)
+
+    transaction.on_commit(send)
+
+
+def plots_prerender(*, patient_id: str) -> int:
+    """Draw a patient's dashboard plots as the dashboard first asks for them (the variant it shows,
+    every class, all sessions, no session chosen; wide and narrow) into the cache, so the first
+    view after a new analysis is a cache hit. Run by the worker after each analysis
+    (`reports.tasks.plots_prerender`). Returns the number drawn; a deleted patient draws nothing."""
+    patient = Patient.objects.filter(pk=patient_id).first()
+    if patient is None:
+        return 0
+    trend = patient_trend(patient=patient)
+    if trend.variant is None:
+        return 0
+    stamp = patient_stamp(patient, trend.variant)
+    classes = list(EMOTIONS)
+    drawn = 0
+    for kind in PATIENT_PLOTS:
+        for width in plots.WIDTHS:
+            key = _patient_key(kind, stamp, classes, "", width, _range_words(None, None))
+            try:
+                if cache.get(key) is not None:
+                    continue
+                svg = _draw(trend, kind, classes, "", width)
+                cache.set(key, svg)
+            except (ConnectionError, OSError, RedisError) as exc:  # the page draws it when asked
+                log.warning("plot cache unavailable (%s); not pre-rendered", type(exc).__name__)
+                return drawn
+            drawn += 1
+    return drawn
 
 
 def _analysis_key(analysis: EmotionAnalysis, kind: str) -> str:

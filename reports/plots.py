@@ -1,13 +1,30 @@
 """Plots as SVG bytes, drawn with matplotlib's Figure API (no pyplot: it keeps global state that
-leaks in servers). One colour-blind-safe palette (Okabe–Ito) for the nine classes, used everywhere."""
+leaks in servers). One colour-blind-safe palette (Okabe–Ito) for the nine classes, used everywhere.
+Each patient plot has a `*_figure` builder (tests measure its layout) and an `*_svg` wrapper, and a
+narrow variant for phones. matplotlib is imported with this module, i.e. when the web process
+starts, not on the first plot a clinician asks for."""
 
 from __future__ import annotations
 
 import io
+import textwrap
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
+import matplotlib
 import numpy as np
+from matplotlib import colormaps
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import Normalize
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.legend import Legend
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.transforms import Bbox
 
 from ser.engine.labels import EMOTIONS
 from ser.engine.notices import DISCLAIMER, TEST_MODEL_SHORT
@@ -33,20 +50,21 @@ def footnote(is_test_model: bool) -> str:
     return f"{TEST_MODEL_SHORT} {DISCLAIMER}" if is_test_model else DISCLAIMER
 
 
-def _figure(width: float = 9.0, height: float = 3.6):  # type: ignore[no-untyped-def]
-    import matplotlib
+# Phones: a narrow drawing (legend below, fewer date ticks) that the page's <picture> picks.
+WIDE, NARROW = "wide", "narrow"
+WIDTHS = (WIDE, NARROW)
+NOTE_PT = 7.0
+LABEL_PT = 7.0
 
-    matplotlib.use("Agg", force=False)
-    from matplotlib.figure import Figure
 
+def _figure(width: float = 9.0, height: float = 3.6) -> Figure:
     fig = Figure(figsize=(width, height), dpi=100)
+    FigureCanvasAgg(fig)  # a renderer to measure text with (labels that must not overlap)
     fig.set_layout_engine("constrained")
     return fig
 
 
-def _svg(fig) -> bytes:  # type: ignore[no-untyped-def]
-    import matplotlib
-
+def _svg(fig: Figure) -> bytes:
     buf = io.BytesIO()
     # No date and a fixed id salt: the same data always draws the same bytes.
     with matplotlib.rc_context({"svg.hashsalt": "clinic"}):
@@ -54,19 +72,59 @@ def _svg(fig) -> bytes:  # type: ignore[no-untyped-def]
     return buf.getvalue()
 
 
-def _note(fig, text: str) -> None:  # type: ignore[no-untyped-def]
-    # Constrained layout ignores fig.text: keep a strip free so the note never covers the date labels.
-    fig.get_layout_engine().set(rect=(0, 0.05, 1, 0.95))
-    fig.text(0.995, 0.005, text, ha="right", va="bottom", fontsize=7, color="#52606d")
+def _note(fig: Figure, text: str, *, legend_below: Legend | None = None) -> None:
+    """The footnote (disclaimer, test-checkpoint warning) in a strip of its own at the bottom, and
+    on phone drawings the legend just above it. Constrained layout ignores fig.text and figure
+    legends, so both are kept out of the layout's rectangle; the heights are measured (points,
+    not a share of the figure) and the note wrapped to the figure's width, so neither ever
+    reaches the axis labels whatever the figure's size."""
+    width_in, height_in = fig.get_size_inches()
+    chars = max(20, int(width_in * 72 / (NOTE_PT * 0.55)))  # 0.55 em: a generous average glyph width
+    wrapped = "\n".join(textwrap.wrap(text, chars)) or " "
+    lines = wrapped.count("\n") + 1
+    strip = (lines * NOTE_PT * 1.25 + 6) / 72 / height_in
+    bottom = strip
+    if legend_below is not None:
+        legend_below.set_bbox_to_anchor((0.5, strip), transform=fig.transFigure)
+        height = legend_below.get_window_extent(fig.canvas.get_renderer()).height  # type: ignore[attr-defined]
+        bottom += (height + 4) / fig.dpi / height_in
+    fig.get_layout_engine().set(rect=(0, bottom, 1, 1 - bottom))  # type: ignore[union-attr,call-arg]
+    fig.text(
+        0.995, 2 / 72 / height_in, wrapped, ha="right", va="bottom", fontsize=NOTE_PT, color="#52606d"
+    ).set_gid("footnote")
+
+
+def _phone_legend(fig: Figure, ax: Axes, ncol: int) -> Legend:
+    """The legend of a phone drawing: under the plot, across the width (placed by `_note`)."""
+    handles, labels = ax.get_legend_handles_labels()
+    legend = fig.legend(handles, labels, loc="lower center", ncol=ncol, fontsize=7, frameon=False)
+    legend.set_gid("legend")
+    return legend
+
+
+def _dates(ax: Axes, *, max_ticks: int) -> None:
+    """Date ticks that cannot crowd: at most `max_ticks`, short concise labels, no rotation."""
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+
+    locator = AutoDateLocator(minticks=2, maxticks=max_ticks)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+
+
+def _class_handles(names: Sequence[str]) -> list[Line2D]:
+    return [
+        Line2D([], [], color=PALETTE[n], marker=MARKERS[n], linestyle="", markersize=5, label=n)
+        for n in names
+    ]
 
 
 def empty_svg(message: str, *, width: float = 9.0, height: float = 1.2) -> bytes:
     fig = _figure(width, height)
-    fig.text(0.5, 0.5, message, ha="center", va="center", fontsize=11, color="#52606d")
+    fig.text(0.5, 0.5, message, ha="center", va="center", fontsize=11, color="#52606d", wrap=True)
     return _svg(fig)
 
 
-def trajectory_svg(
+def trajectory_figure(
     dates: Sequence[datetime],
     scores: np.ndarray,
     *,
@@ -74,19 +132,36 @@ def trajectory_svg(
     dominant: Sequence[str] | None = None,
     title: str = "",
     note: str = FOOTNOTE,
-) -> bytes:
-    """The nine class probabilities per session over time (session dates on the x axis), with each
-    session's dominant emotion as a coloured marker in a strip above the plot."""
-    fig = _figure(9.0, 3.9)
+    width: str = WIDE,
+) -> Figure:
+    narrow = width == NARROW
+    fig = _figure(*((4.4, 5.0) if narrow else (9.0, 4.1)))
     if dominant is not None:
         strip, ax = fig.subplots(2, 1, sharex=True, height_ratios=[1, 11])
-        for name in dict.fromkeys(dominant):  # one collection per class, not one per session
+        present = [e for e in EMOTIONS if e in set(dominant)]
+        for name in present:  # one collection per class, not one per session
             when = [d for d, dom in zip(dates, dominant, strict=True) if dom == name]
             strip.scatter(when, [0] * len(when), color=PALETTE[name], marker=MARKERS[name], s=34)
         strip.set_yticks([0], ["dominant"], fontsize=8)
         strip.tick_params(axis="x", bottom=False, labelbottom=False)
         for side in ("top", "right", "bottom", "left"):
             strip.spines[side].set_visible(False)
+        # The strip's own key: its markers are the dominant class of each session, which need not
+        # be among the classes ticked for the lines below.
+        strip.legend(
+            handles=_class_handles(present),
+            title="dominant emotion of each session",
+            title_fontsize=7,
+            fontsize=7,
+            loc="lower left",
+            bbox_to_anchor=(0.0, 1.05),
+            ncol=min(len(present), 3 if narrow else 9),
+            frameon=False,
+            handletextpad=0.2,
+            columnspacing=0.9,
+            alignment="left",
+            borderaxespad=0.0,
+        ).set_gid("dominant-legend")
     else:
         ax = fig.add_subplot()
     for name in classes:
@@ -104,15 +179,23 @@ def trajectory_svg(
     ax.set_ylim(0, 1)
     ax.set_ylabel("probability")
     ax.grid(alpha=0.3)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+    _dates(ax, max_ticks=4 if narrow else 8)
+    below = _phone_legend(fig, ax, 3) if narrow else None
+    if not narrow:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False).set_gid("legend")
     if title:
         ax.set_title(title, fontsize=10, loc="left")
-    fig.autofmt_xdate()
-    _note(fig, note)
-    return _svg(fig)
+    _note(fig, note, legend_below=below)
+    return fig
 
 
-def drift_svg(
+def trajectory_svg(dates: Sequence[datetime], scores: np.ndarray, **kwargs: Any) -> bytes:
+    """The nine class probabilities per session over time (session dates on the x axis), with each
+    session's dominant emotion as a coloured marker in a strip above the plot."""
+    return _svg(trajectory_figure(dates, scores, **kwargs))
+
+
+def drift_figure(
     dates: Sequence[datetime],
     euclidean: np.ndarray,
     cosine: np.ndarray,
@@ -121,10 +204,15 @@ def drift_svg(
     baseline: Sequence[bool],
     title: str = "",
     note: str = FOOTNOTE,
-) -> bytes:
-    """Euclidean drift from the baseline embedding with the patient's own band, cosine beside it."""
-    fig = _figure(9.0, 4.2)
-    ax1, ax2 = fig.subplots(1, 2, width_ratios=[3, 2])
+    width: str = WIDE,
+) -> Figure:
+    narrow = width == NARROW
+    if narrow:
+        fig = _figure(4.4, 6.2)
+        ax1, ax2 = fig.subplots(2, 1, height_ratios=[3, 2])
+    else:
+        fig = _figure(9.0, 4.2)
+        ax1, ax2 = fig.subplots(1, 2, width_ratios=[3, 2])
     x = list(dates)
     if band is not None:
         ax1.axhspan(
@@ -144,43 +232,44 @@ def drift_svg(
         ax1.scatter(out_x, out_y, s=60, marker="^", color="#D55E00", label="beyond the band", zorder=4)
     ax1.set_ylabel("distance from baseline")
     ax1.grid(alpha=0.3)
-    ax1.legend(fontsize=7, loc="upper left", frameon=False)
+    below = _phone_legend(fig, ax1, 2) if narrow else None
+    if not narrow:
+        ax1.legend(fontsize=7, loc="upper left", frameon=False).set_gid("legend")
     ax2.plot(x, cosine, color="#009E73", marker="s", markersize=4, linewidth=1.4)
     ax2.set_ylabel("cosine distance")
     ax2.grid(alpha=0.3)
-    for ax in (ax1, ax2):
-        for label in ax.get_xticklabels():
-            label.set_rotation(30)
-            label.set_ha("right")
+    # The cosine panel is the narrow one: fewer dates there, or 200 sessions' labels run together.
+    _dates(ax1, max_ticks=4 if narrow else 7)
+    _dates(ax2, max_ticks=4)
     if title:
         fig.suptitle(title, fontsize=10, x=0.01, ha="left")
-    _note(fig, note)
-    return _svg(fig)
+    _note(fig, note, legend_below=below)
+    return fig
 
 
-def session_map_svg(
+def drift_svg(dates: Sequence[datetime], euclidean: np.ndarray, cosine: np.ndarray, **kwargs: Any) -> bytes:
+    """Euclidean drift from the baseline embedding with the patient's own band, cosine beside it."""
+    return _svg(drift_figure(dates, euclidean, cosine, **kwargs))
+
+
+def session_map_figure(
     coords: np.ndarray,
     dates: Sequence[datetime],
     labels: Sequence[str],
     *,
     highlight: int | None = None,
     note: str = FOOTNOTE,
-) -> bytes:
-    """Sessions in 2-D (PCA of embeddings), coloured by date."""
-    from matplotlib import colormaps
-    from matplotlib.colors import Normalize
-
-    fig = _figure(6.0, 4.6)
+    width: str = WIDE,
+) -> Figure:
+    fig = _figure(*((4.4, 4.4) if width == NARROW else (6.0, 4.6)))
     ax = fig.add_subplot()
     t = np.array([d.timestamp() for d in dates])
     norm = Normalize(t.min(), t.max() if t.max() > t.min() else t.min() + 1)
     cmap = colormaps["cividis"]
     ax.scatter(
-        coords[:, 0], coords[:, 1], c=[cmap(norm(v)) for v in t], s=46, edgecolors="#1f2933", linewidths=0.5
+        coords[:, 0], coords[:, 1], c=t, cmap=cmap, norm=norm, s=46, edgecolors="#1f2933", linewidths=0.5
     )
     ax.plot(coords[:, 0], coords[:, 1], color="#9aa5b1", linewidth=0.6, zorder=0)
-    for (px, py), text in zip(coords, labels, strict=True):
-        ax.annotate(text, (px, py), xytext=(3, 3), textcoords="offset points", fontsize=7)
     if highlight is not None:
         ax.scatter(
             coords[highlight, 0],
@@ -190,54 +279,100 @@ def session_map_svg(
             edgecolors="#D55E00",
             linewidths=2,
         )
-    sm = __import__("matplotlib.cm", fromlist=["ScalarMappable"]).ScalarMappable(norm=norm, cmap=cmap)
-    bar = fig.colorbar(sm, ax=ax, fraction=0.05)
+    bar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, fraction=0.05)
     ticks = np.linspace(t.min(), t.max(), 3)
-    bar.set_ticks(ticks)
+    bar.set_ticks(list(ticks))
     bar.set_ticklabels([datetime.fromtimestamp(v).strftime("%Y-%m-%d") for v in ticks], fontsize=7)
     ax.set_xlabel("PC 1")
     ax.set_ylabel("PC 2")
     ax.grid(alpha=0.3)
     _note(fig, note)
-    return _svg(fig)
+    _point_labels(fig, ax, coords, labels, first=highlight)
+    return fig
 
 
-def timeline_svg(
+def _point_labels(
+    fig: Figure, ax: Axes, coords: np.ndarray, labels: Sequence[str], *, first: int | None
+) -> None:
+    """Label the points, skipping any label that would overlap one already placed (the chosen
+    session first, then the latest and the first, then in order). The layout is settled first and
+    then frozen, so the boxes measured here are where the labels are drawn; only kept labels
+    become artists (measuring 200 Text artists cost more than drawing the whole map)."""
+    ax.get_xlim()  # settle the data limits the layout and the transform depend on
+    fig.get_layout_engine().execute(fig)  # type: ignore[union-attr]
+    fig.set_layout_engine("none")
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]  # FigureCanvasAgg's
+    font = FontProperties(size=LABEL_PT)
+    offset = 3 * fig.dpi / 72
+    at = ax.transData.transform(coords)
+    n = len(labels)
+    order = list(dict.fromkeys([i for i in (first, n - 1, 0) if i is not None] + list(range(n))))
+    placed: list[Bbox] = []
+    for i in order:
+        width, height, descent = renderer.get_text_width_height_descent(labels[i], font, ismath=False)
+        x, y = at[i] + offset  # the text's baseline starts here
+        box = Bbox.from_bounds(x, y - descent, width, height).padded(2.0)
+        if any(box.overlaps(other) for other in placed):
+            continue
+        placed.append(box)
+        ax.annotate(
+            labels[i], tuple(coords[i]), xytext=(3, 3), textcoords="offset points", fontsize=LABEL_PT
+        ).set_gid("point-label")
+
+
+def session_map_svg(
+    coords: np.ndarray, dates: Sequence[datetime], labels: Sequence[str], **kwargs: Any
+) -> bytes:
+    """Sessions in 2-D (PCA of embeddings), coloured by date."""
+    return _svg(session_map_figure(coords, dates, labels, **kwargs))
+
+
+FRAME_GAP_S = 0.1  # frames are 20 ms apart within speech; a wider step is silence or the other speaker
+
+
+def frame_lines(times: np.ndarray, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The frame track with a NaN row wherever consecutive frames are more than FRAME_GAP_S apart,
+    so each line breaks at a silence instead of being drawn straight across it."""
+    times = np.asarray(times, dtype=float)
+    probs = np.asarray(probs, dtype=float).reshape(len(times), -1)
+    gaps = np.flatnonzero(np.diff(times) > FRAME_GAP_S) + 1
+    if gaps.size == 0:
+        return times, probs
+    return np.insert(times, gaps, np.nan), np.insert(probs, gaps, np.nan, axis=0)
+
+
+def timeline_figure(
     segments: Sequence[Sequence[float]],
     duration_s: float,
     *,
     frames: tuple[np.ndarray, np.ndarray] | None = None,
     note: str = FOOTNOTE,
-) -> bytes:
-    """Within-session timeline: each speech segment's nine scores as stacked bars over time, and
-    the 20 ms frame scores as lines when the session was analysed at frame granularity."""
+) -> Figure:
     fig = _figure(9.0, 3.8 if frames is None else 5.2)
     axes = fig.subplots(2 if frames is not None else 1, 1, sharex=True, squeeze=False)[:, 0]
     ax = axes[0]
-    for row in segments:
-        start, end, probs = row[0], row[1], np.asarray(row[2:])
-        bottom = 0.0
-        for name, p in zip(EMOTIONS, probs, strict=True):
+    if len(segments):
+        rows = np.asarray(segments, dtype=float)
+        starts, widths, seg_probs = rows[:, 0], rows[:, 1] - rows[:, 0], rows[:, 2:]
+        bottom = np.zeros(len(rows))
+        for i, name in enumerate(EMOTIONS):  # one call per class, not one per segment and class
             ax.bar(
-                start,
-                p,
-                width=end - start,
+                starts,
+                seg_probs[:, i],
+                width=widths,
                 bottom=bottom,
                 align="edge",
                 color=PALETTE[name],
                 edgecolor="none",
             )
-            bottom += p
+            bottom = bottom + seg_probs[:, i]
     ax.set_xlim(0, max(duration_s, 1.0))
     ax.set_ylim(0, 1)
     ax.set_ylabel("segment scores")
-    handles = [
-        __import__("matplotlib.patches", fromlist=["Patch"]).Patch(color=PALETTE[e], label=e)
-        for e in EMOTIONS
-    ]
+    handles = [Patch(color=PALETTE[e], label=e) for e in EMOTIONS]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7, frameon=False)
     if frames is not None:
-        times, probs = frames
+        times, probs = frame_lines(*frames)
         fx = axes[1]
         for i, name in enumerate(EMOTIONS):
             fx.plot(times, probs[:, i], color=PALETTE[name], linewidth=0.8)
@@ -245,7 +380,13 @@ def timeline_svg(
         fx.set_ylabel("frame scores (20 ms)")
     axes[-1].set_xlabel("time in the recording (s); gaps are silence or the other speaker")
     _note(fig, note)
-    return _svg(fig)
+    return fig
+
+
+def timeline_svg(segments: Sequence[Sequence[float]], duration_s: float, **kwargs: Any) -> bytes:
+    """Within-session timeline: each speech segment's nine scores as stacked bars over time, and
+    the 20 ms frame scores as lines (broken at silences) at frame granularity."""
+    return _svg(timeline_figure(segments, duration_s, **kwargs))
 
 
 def bars_svg(scores: Sequence[float], *, note: str = FOOTNOTE) -> bytes:

@@ -18,6 +18,17 @@ from ser.engine.notices import DISCLAIMER, TEST_MODEL_WARNING
 from .trends import Flag, Provenance, Trend, patient_trend
 
 
+def range_words(first: date | None, last: date | None) -> str:
+    """A date range in words, as the dashboard and every report say it."""
+    if first is None and last is None:
+        return "all sessions"
+    if first is None:
+        return f"sessions up to {last:%Y-%m-%d}"
+    if last is None:
+        return f"sessions from {first:%Y-%m-%d}"
+    return f"sessions from {first:%Y-%m-%d} to {last:%Y-%m-%d}"
+
+
 @dataclass(frozen=True)
 class ReportRow:
     """One analysed session. A session with several recordings is their speech-weighted combination;
@@ -67,14 +78,7 @@ class TrendReport:
 
     @property
     def range_words(self) -> str:
-        first, last = self.date_from, self.date_to
-        if first is None and last is None:
-            return "all sessions"
-        if first is None:
-            return f"sessions up to {last:%Y-%m-%d}"
-        if last is None:
-            return f"sessions from {first:%Y-%m-%d}"
-        return f"sessions from {first:%Y-%m-%d} to {last:%Y-%m-%d}"
+        return range_words(self.date_from, self.date_to)
 
     @property
     def baseline_words(self) -> str:

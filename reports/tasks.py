@@ -37,3 +37,12 @@ def export_push(self, export_id: str) -> None:  # type: ignore[no-untyped-def]
             reason=f"Sending failed unexpectedly; the team has been notified. ({type(exc).__name__})",
         )
         raise
+
+
+@shared_task(ignore_result=True)
+def plots_prerender(patient_id: str) -> None:
+    """Draw a patient's dashboard plots into the cache after an analysis (see `charts`)."""
+    from .charts import plots_prerender as prerender
+
+    drawn = prerender(patient_id=patient_id)
+    log.info("pre-rendered %d plot(s) for patient %s", drawn, patient_id)

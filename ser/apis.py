@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import FileResponse
+from django.http.response import HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
@@ -23,7 +23,7 @@ from sessions import services as session_services
 from sessions.models import Recording, TherapySession
 from sessions.serializers import SessionOutputSerializer
 
-from . import selectors
+from . import selectors, services
 from .models import DOWNLOADS, EmotionAnalysis
 from .serializers import AnalysisOutputSerializer, RecordingOutputSerializer
 from .views import analysis_file_response
@@ -172,7 +172,7 @@ def _refuse(exc: ValidationError, name: str, *, several: bool) -> None:
 class RecordingDetailApi(APIView):
     @extend_schema(responses=RecordingOutputSerializer)
     def get(self, request: Request, pk: str) -> Response:
-        """The recording, its analysis state (status, progress %, error) and analyses."""
+        """The recording, its analysis state (status, stage, progress, error) and analyses."""
         recording = owned(
             Recording.objects.select_related("job", "session").prefetch_related("analyses"), pk, detail="api"
         )
@@ -208,6 +208,28 @@ class RecordingDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class _NotRetryable(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
+class RecordingRetryApi(APIView):
+    @extend_schema(request=None, responses={202: RecordingOutputSerializer})
+    def post(self, request: Request, pk: str) -> Response:
+        """Queue a failed analysis again, from the start (status pending, attempts and error
+        cleared). 409 unless the analysis failed."""
+        recording = owned(Recording.objects.select_related("session"), pk, detail="api analysis retry")
+        try:
+            services.job_retry(recording=recording)
+        except services.JobNotFailed as exc:
+            raise _NotRetryable(" ".join(exc.messages)) from None
+        recording = Recording.objects.select_related("job", "session").prefetch_related("analyses").get(pk=pk)
+        return Response(
+            RecordingOutputSerializer(recording, context={"request": request}).data,
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
 class AnalysisDetailApi(APIView):
     @extend_schema(responses=AnalysisOutputSerializer)
     def get(self, request: Request, pk: str) -> Response:
@@ -229,8 +251,12 @@ class AnalysisFileApi(APIView):
                 OpenApiTypes.BINARY, description="embedding.npy, frames.npz, segments.npz"
             ),
             (200, "audio/wav"): OpenApiResponse(OpenApiTypes.BINARY, description="processed_audio.wav"),
+            (206, "audio/wav"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="processed_audio.wav: the one byte range asked for (Range)"
+            ),
         },
     )
-    def get(self, request: Request, pk: str, name: str) -> FileResponse:
-        """One of the analysis's files, as an attachment (processed_audio.wav inline)."""
-        return analysis_file_response(pk, name)
+    def get(self, request: Request, pk: str, name: str) -> HttpResponseBase:
+        """One of the analysis's files, as an attachment (processed_audio.wav inline, and it
+        honours Range: 206 for one byte range)."""
+        return analysis_file_response(request._request, pk, name)

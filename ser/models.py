@@ -12,6 +12,7 @@ from django.db import models
 
 from patients.models import OwnedQuerySet
 from ser.engine.labels import EMOTIONS
+from ser.engine.pipeline import ANALYSING, DETECTING_SPEECH
 
 # Downloadable files of an analysis: name → the field holding it (embedding.npy at frame
 # granularity is built from the compressed frame track).
@@ -37,11 +38,30 @@ class AnalysisJob(models.Model):
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
 
+    class Stage(models.TextChoices):
+        """Where a job stands; a failed job keeps the stage it failed in."""
+
+        QUEUED = "queued", "Queued"
+        DECODING = "decoding", "Opening the audio"
+        DETECTING_SPEECH = DETECTING_SPEECH, "Detecting speech"
+        ANALYSING = ANALYSING, "Analysing segments"
+        SAVING = "saving", "Saving the results"
+        FINISHED = "finished", "Finished"
+
     recording = models.OneToOneField(
         "therapy_sessions.Recording", on_delete=models.CASCADE, primary_key=True, related_name="job"
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
-    progress = models.PositiveSmallIntegerField(default=0, help_text="Percent of speech segments analysed.")
+    stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.QUEUED)
+    progress = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="Percent of the current stage done: of the audio searched for speech while detecting "
+        "speech, of the speech segments while analysing.",
+    )
+    segments_done = models.PositiveIntegerField(default=0, help_text="Speech segments analysed so far.")
+    segments_total = models.PositiveIntegerField(
+        default=0, help_text="Speech segments found (known once speech detection is over)."
+    )
     error = models.TextField(blank=True, help_text="Why the analysis failed, in words for the user.")
     attempts = models.PositiveSmallIntegerField(default=0, help_text="Analysis runs started.")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -57,6 +77,15 @@ class AnalysisJob(models.Model):
     @property
     def active(self) -> bool:
         return self.status in (self.Status.PENDING, self.Status.RUNNING)
+
+    @property
+    def progress_words(self) -> str:
+        """The running job's progress, as the page shows it before its script takes over."""
+        if self.stage == self.Stage.ANALYSING and self.segments_total:
+            return f"Analysing — {self.segments_done} of {self.segments_total} segments"
+        if self.stage == self.Stage.DETECTING_SPEECH:
+            return f"Detecting speech — {self.progress} %"
+        return self.get_stage_display()
 
 
 class EmotionAnalysisQuerySet(OwnedQuerySet["EmotionAnalysis"]):

@@ -1,5 +1,5 @@
-"""Reads of the analysis app: a session's recordings with their job and the analysis to show, and
-an analysis's downloadable files."""
+"""Reads of the analysis app: a session's recordings with their job and the analysis to show (its
+nine scores, its segments, the moments to review), and an analysis's downloadable files."""
 
 from __future__ import annotations
 
@@ -9,8 +9,11 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 import numpy as np
+from django.conf import settings
 from django.db.models import QuerySet
 
+from patients.models import Patient
+from ser.engine.labels import EMOTIONS
 from sessions.models import Recording, TherapySession
 
 from .models import DOWNLOADS, AnalysisJob, EmotionAnalysis
@@ -23,6 +26,182 @@ _TYPES = {
 }
 
 
+# The classes whose share makes a segment one to listen to again (decision support: "for review").
+DISTRESS = ("sad", "fearful", "angry")
+MIN_MOMENT_S = 1.0  # shorter segments are too short to judge by ear
+
+
+def clock(seconds: float) -> str:
+    """12.3 → "0:12"; 3725 → "1:02:05"."""
+    whole = int(seconds)
+    h, rest = divmod(whole, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+@dataclass(frozen=True)
+class ScoreRow:
+    emotion: str
+    share: float  # 0–1
+    dominant: bool
+
+    @property
+    def percent(self) -> float:
+        return 100 * self.share
+
+
+def score_rows(scores: Any) -> list[ScoreRow]:
+    """The nine scores in the model's order, the dominant one marked."""
+    values = [float(v) for v in scores]
+    top = int(np.argmax(values))
+    return [ScoreRow(e, v, i == top) for i, (e, v) in enumerate(zip(EMOTIONS, values, strict=True))]
+
+
+@dataclass(frozen=True)
+class SegmentRow:
+    """One speech segment of an analysis's timeline."""
+
+    number: int  # 1-based, in time order
+    start_s: float
+    end_s: float
+    scores: list[ScoreRow]
+
+    @property
+    def span(self) -> str:
+        return f"{clock(self.start_s)}–{clock(self.end_s)}"
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+    @property
+    def dominant(self) -> ScoreRow:
+        return next(r for r in self.scores if r.dominant)
+
+    @property
+    def distress(self) -> float:
+        return sum(r.share for r in self.scores if r.emotion in DISTRESS)
+
+
+def segment_rows(analysis: EmotionAnalysis) -> list[SegmentRow]:
+    return [
+        SegmentRow(i + 1, float(row[0]), float(row[1]), score_rows(row[2:]))
+        for i, row in enumerate(analysis.segments)
+    ]
+
+
+@dataclass(frozen=True)
+class Moment:
+    """A segment worth listening to again, and why: its sad + fearful + angry share is among the
+    session's highest, and/or its scores are among the furthest from the patient's baseline."""
+
+    segment: SegmentRow
+    high_distress: bool
+    change: float | None  # share of the nine moved from the baseline profile (0–1), if ranked by it
+    shifts: list[tuple[str, float]]  # the classes that moved most, in share points (signed)
+
+    @property
+    def distress_shares(self) -> list[ScoreRow]:
+        return [r for r in self.segment.scores if r.emotion in DISTRESS]
+
+    @property
+    def distress_percent(self) -> float:
+        return 100 * self.segment.distress
+
+    @property
+    def change_percent(self) -> float | None:
+        return None if self.change is None else 100 * self.change
+
+    @property
+    def shift_words(self) -> str:
+        """ "sad +22, neutral −18": the classes that moved most, in share points."""
+        return ", ".join(f"{name} {'+' if p >= 0 else '−'}{abs(p):.0f}" for name, p in self.shifts)
+
+
+@dataclass(frozen=True)
+class Moments:
+    items: list[Moment]
+    baseline_sessions: list[int]  # the baseline's session numbers; empty when not compared
+    note: str = ""  # why no segment was compared with a baseline
+
+    @property
+    def baseline_words(self) -> str:
+        nums = ", ".join(map(str, self.baseline_sessions))
+        return ("session " if len(self.baseline_sessions) == 1 else "sessions ") + nums
+
+
+def baseline_profile(*, patient: Patient, variant: str) -> tuple[np.ndarray | None, list[int]]:
+    """The patient's baseline score profile in one model variant: the speech-weighted mean scores
+    of the baseline sessions' analyses (the patient's baseline choice: the first N analysed
+    sessions, one session or a set; a choice with no analysis in this variant falls back to the
+    first session, as the dashboard's drift does), and those sessions' numbers."""
+    analyses = list(
+        EmotionAnalysis.objects.filter(
+            recording__session__patient=patient,
+            model_variant=variant,
+            recording__job__status=AnalysisJob.Status.DONE,
+        )
+        .select_related("recording__session")
+        .only("scores", "analysed_s", "recording__session__id", "recording__session__number")
+        .order_by("recording__session__started_at", "recording__session__number", "created_at")
+    )
+    sessions = list(dict.fromkeys(a.recording.session.id for a in analyses))
+    if not sessions:
+        return None, []
+    if patient.baseline_mode == Patient.Baseline.FIRST_N:
+        chosen = set(sessions[: max(1, patient.baseline_n)])
+    else:
+        chosen = set(patient.baseline_sessions.values_list("id", flat=True)) & set(sessions)
+        chosen = chosen or {sessions[0]}
+    group = [a for a in analyses if a.recording.session.id in chosen]
+    weights = np.array([max(a.analysed_s, 1e-6) for a in group])
+    profile = np.average(np.array([a.scores for a in group], dtype=float), axis=0, weights=weights)
+    numbers = sorted({a.recording.session.number for a in group})
+    return profile, numbers
+
+
+def moments_to_review(*, analysis: EmotionAnalysis, n: int | None = None) -> Moments:
+    """The few segments (each ≥ 1 s) to listen to again: the `n` (MOMENTS_TO_REVIEW) with the
+    highest sad + fearful + angry share, and the `n` furthest from the patient's baseline profile
+    (half the sum of absolute score differences: the share of the nine that moved), merged and in
+    time order. The baseline ranking is left out when the baseline is this session alone."""
+    n = settings.MOMENTS_TO_REVIEW if n is None else n
+    rows = [r for r in segment_rows(analysis) if r.duration_s >= MIN_MOMENT_S]
+    if n <= 0 or not rows:
+        return Moments([], [])
+    by_distress = {r.number for r in sorted(rows, key=lambda r: (-r.distress, r.start_s))[:n]}
+    session = analysis.recording.session
+    profile, numbers = baseline_profile(patient=session.patient, variant=analysis.model_variant)
+    changes: dict[int, tuple[float, list[tuple[str, float]]]] = {}
+    note = ""
+    if profile is None:
+        note = "No segment is compared with a baseline: the patient has no analysed session in this model."
+    elif numbers == [session.number]:
+        note = "No segment is compared with a baseline: this session is the patient's baseline."
+        numbers = []
+    else:
+        moved = {r.number: np.array([s.share for s in r.scores]) - profile for r in rows}
+        ranked = sorted(rows, key=lambda r: (-float(np.abs(moved[r.number]).sum()), r.start_s))[:n]
+        for r in ranked:
+            diff = moved[r.number]
+            top = np.argsort(-np.abs(diff))[:2]
+            changes[r.number] = (
+                float(np.abs(diff).sum() / 2),
+                [(EMOTIONS[int(i)], float(100 * diff[i])) for i in top],
+            )
+    items = [
+        Moment(
+            segment=r,
+            high_distress=r.number in by_distress,
+            change=changes[r.number][0] if r.number in changes else None,
+            shifts=changes[r.number][1] if r.number in changes else [],
+        )
+        for r in rows
+        if r.number in by_distress or r.number in changes
+    ]
+    return Moments(items, numbers if changes else [], note)
+
+
 @dataclass(frozen=True)
 class RecordingView:
     """One recording as the session page shows it."""
@@ -30,11 +209,20 @@ class RecordingView:
     recording: Recording
     job: AnalysisJob
     analysis: EmotionAnalysis | None  # the most recent analysis, if any
+    moments: Moments | None = None
 
     @property
     def downloads(self) -> list[str]:
         a = self.analysis
         return [n for n in DOWNLOADS if a is not None and n != "segments.npz" and a.has_artifact(n)]
+
+    @property
+    def scores(self) -> list[ScoreRow]:
+        return score_rows(self.analysis.scores) if self.analysis is not None else []
+
+    @property
+    def segments(self) -> list[SegmentRow]:
+        return segment_rows(self.analysis) if self.analysis is not None else []
 
 
 def recordings_with_jobs(*, session: TherapySession) -> QuerySet[Recording]:
@@ -50,7 +238,9 @@ def session_recordings(*, session: TherapySession) -> list[RecordingView]:
     for recording in recordings_with_jobs(session=session):
         job = getattr(recording, "job", None) or AnalysisJob(recording=recording)
         analyses = list(recording.analyses.all())  # newest first (Meta.ordering)
-        out.append(RecordingView(recording, job, analyses[0] if analyses else None))
+        analysis = analyses[0] if analyses else None
+        moments = moments_to_review(analysis=analysis) if analysis is not None else None
+        out.append(RecordingView(recording, job, analysis, moments))
     return out
 
 

@@ -84,10 +84,13 @@ class AnalysisOutputSerializer(serializers.ModelSerializer):
 
 
 class RecordingOutputSerializer(RecordingBaseSerializer):
-    """The recording, its analysis state (status, progress %, error, attempts) and analyses."""
+    """The recording, its analysis state (status, stage, progress, error) and analyses."""
 
     status = serializers.SerializerMethodField()
+    stage = serializers.SerializerMethodField()
     progress = serializers.SerializerMethodField()
+    segments_done = serializers.SerializerMethodField()
+    segments_total = serializers.SerializerMethodField()
     error = serializers.SerializerMethodField()
     started_at = serializers.SerializerMethodField()
     finished_at = serializers.SerializerMethodField()
@@ -97,7 +100,10 @@ class RecordingOutputSerializer(RecordingBaseSerializer):
         fields = [
             *RecordingBaseSerializer.Meta.fields,
             "status",
+            "stage",
             "progress",
+            "segments_done",
+            "segments_total",
             "error",
             "started_at",
             "finished_at",
@@ -107,14 +113,47 @@ class RecordingOutputSerializer(RecordingBaseSerializer):
     @staticmethod
     def _job(obj: object) -> AnalysisJob:
         # A recording stored without the analysis app listening has no job yet: it is pending.
-        return getattr(obj, "job", None) or AnalysisJob(status=AnalysisJob.Status.PENDING)
+        return getattr(obj, "job", None) or AnalysisJob(
+            status=AnalysisJob.Status.PENDING, stage=AnalysisJob.Stage.QUEUED
+        )
 
     @extend_schema_field(serializers.ChoiceField(choices=AnalysisJob.Status.choices))
     def get_status(self, obj: object) -> str:
         return self._job(obj).status
 
+    @extend_schema_field(
+        serializers.ChoiceField(
+            choices=AnalysisJob.Stage.choices,
+            help_text="Where the analysis stands: queued, decoding (opening the audio), detecting_speech, "
+            "analysing (scoring the speech segments), saving, finished. A failed job keeps the stage it "
+            "failed in.",
+        )
+    )
+    def get_stage(self, obj: object) -> str:
+        return self._job(obj).stage
+
+    @extend_schema_field(
+        serializers.IntegerField(
+            min_value=0,
+            max_value=100,
+            help_text="Percent of the current stage: of the audio searched while detecting_speech, of "
+            "the speech segments while analysing; 100 when done.",
+        )
+    )
     def get_progress(self, obj: object) -> int:
         return self._job(obj).progress
+
+    @extend_schema_field(serializers.IntegerField(min_value=0, help_text="Speech segments analysed so far."))
+    def get_segments_done(self, obj: object) -> int:
+        return self._job(obj).segments_done
+
+    @extend_schema_field(
+        serializers.IntegerField(
+            min_value=0, help_text="Speech segments found (0 until speech detection ends)."
+        )
+    )
+    def get_segments_total(self, obj: object) -> int:
+        return self._job(obj).segments_total
 
     def get_error(self, obj: object) -> str:
         return self._job(obj).error

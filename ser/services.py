@@ -36,6 +36,7 @@ __all__ = [
     "analysis_save",
     "job_create",
     "job_fail",
+    "job_retry",
     "requeue_stale",
 ]
 
@@ -111,7 +112,7 @@ def requeue_stale(*, older_than_s: float) -> int:
                 "recording %s has been running since %s, past its deadline; re-queued", job.pk, job.started_at
             )
             AnalysisJob.objects.filter(pk=job.pk, status=AnalysisJob.Status.RUNNING).update(
-                status=AnalysisJob.Status.PENDING, updated_at=now
+                status=AnalysisJob.Status.PENDING, stage=AnalysisJob.Stage.QUEUED, updated_at=now
             )
             stale.append(job.pk)
     sent = 0
@@ -130,6 +131,32 @@ def _mark(recording_id: str, **fields: object) -> None:
 
 def job_fail(*, recording_id: str, reason: str) -> None:
     _mark(recording_id, status=AnalysisJob.Status.FAILED, error=reason[:2000], finished_at=timezone.now())
+
+
+class JobNotFailed(ValidationError):
+    """Only a failed analysis can be retried (a queued or running one is on its way; a done one
+    has its result)."""
+
+
+@transaction.atomic
+def job_retry(*, recording: Recording) -> AnalysisJob:
+    """Queue a failed analysis again, from the start: status pending, attempts and error cleared,
+    the task sent once this commits (as for a new upload). Raises JobNotFailed otherwise."""
+    job = AnalysisJob.objects.select_for_update().filter(recording=recording).first()
+    if job is None or job.status != AnalysisJob.Status.FAILED:
+        raise JobNotFailed(
+            "Only a failed analysis can be retried; this one is "
+            f"{(job.get_status_display() if job else 'queued').lower()}."
+        )
+    job.status, job.stage, job.error = AnalysisJob.Status.PENDING, AnalysisJob.Stage.QUEUED, ""
+    job.attempts = job.progress = job.segments_done = job.segments_total = 0
+    job.started_at = job.finished_at = None
+    job.full_clean(validate_unique=False)
+    job.save()
+    audit.record(AuditEvent.Action.UPDATE, job, detail="analysis retried")
+    recording_id = str(recording.pk)
+    transaction.on_commit(lambda: _send(recording_id))
+    return job
 
 
 def _sha256_of(recording: Recording) -> str:
@@ -168,14 +195,28 @@ def analysis_run(*, recording_id: str) -> EmotionAnalysis | None:
     _mark(
         recording_id,
         status=AnalysisJob.Status.RUNNING,
+        stage=AnalysisJob.Stage.DECODING,
         error="",
         progress=0,
+        segments_done=0,
+        segments_total=0,
         started_at=timezone.now(),
         attempts=job.attempts + 1,
     )
+    last: dict[str, object] = {}
 
-    def progress(done: int, total: int) -> None:
-        _mark(recording_id, progress=min(99, int(100 * done / max(1, total))))
+    def progress(stage: str, done: int, total: int) -> None:
+        # Speech detection reports every ~10 s block: written only when its percentage moves.
+        fields: dict[str, object] = {
+            "stage": stage,
+            "progress": min(99, int(100 * done / total)) if total else 0,
+        }
+        if stage == AnalysisJob.Stage.ANALYSING:
+            fields.update(segments_done=done, segments_total=total)
+        if fields != last:
+            last.clear()
+            last.update(fields)
+            _mark(recording_id, **fields)
 
     # The processed audio is spooled into this folder while decoding; it goes into storage with the
     # other files and the folder is removed whatever happens (stored, failed, or an exception).
@@ -207,6 +248,7 @@ def analysis_run(*, recording_id: str) -> EmotionAnalysis | None:
             job_fail(recording_id=recording_id, reason=str(exc))
             log.warning("analysis of recording %s failed: %s", recording_id, type(exc).__name__)
             return None
+        _mark(recording_id, stage=AnalysisJob.Stage.SAVING, progress=0)
         return analysis_save(recording=recording, result=result)
 
 
@@ -286,6 +328,7 @@ def analysis_save(*, recording: Recording, result: Analysis) -> EmotionAnalysis 
             _mark(
                 str(recording.pk),
                 status=AnalysisJob.Status.DONE,
+                stage=AnalysisJob.Stage.FINISHED,
                 error="",
                 progress=100,
                 finished_at=timezone.now(),

@@ -3,10 +3,13 @@ upload form; and the analysis files, through the owner check (storage is never s
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -15,12 +18,15 @@ from audit.services import owned
 from sessions import services as session_services
 from sessions.forms import RecordingUploadForm
 from sessions.models import Recording, TherapySession
+from sessions.ranges import includes_first_byte, ranged_file_response, requested_range
 
-from . import selectors
+from . import selectors, services
 from .models import EmotionAnalysis
 
+PLAYABLE = "processed_audio.wav"  # the one analysis file a player streams (and seeks in)
 
-def _session_for(request: HttpRequest, pk: str, **audit: str) -> TherapySession:
+
+def _session_for(request: HttpRequest, pk: str, **audit: Any) -> TherapySession:
     return owned(TherapySession.objects.select_related("patient"), pk, **audit)
 
 
@@ -80,27 +86,57 @@ def recording_upload(request: HttpRequest, pk: str) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def recording_retry(request: HttpRequest, pk: str) -> HttpResponse:
+    """The "Retry analysis" button of a failed recording."""
+    recording = owned(Recording.objects.select_related("session"), pk, detail="analysis retry")
+    try:
+        services.job_retry(recording=recording)
+    except services.JobNotFailed as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "The analysis is queued again.")
+    return redirect("ser:session", pk=recording.session_id)
+
+
+@login_required
 @require_GET
-def analysis_download(request: HttpRequest, pk: str, name: str) -> FileResponse:
-    return analysis_file_response(pk, name)
+def analysis_download(request: HttpRequest, pk: str, name: str) -> HttpResponseBase:
+    return analysis_file_response(request, pk, name)
 
 
-def analysis_file_response(pk: str, name: str) -> FileResponse:
-    """An analysis's file through the owner check, the download audited (the page and the API)."""
+def analysis_file_response(request: HttpRequest, pk: str, name: str) -> HttpResponseBase:
+    """An analysis's file through the owner check, the download audited (the page and the API).
+    The processed audio honours Range (a player seeks in it); as for the recording's audio, only
+    an answer that starts at byte 0 is recorded, not each seek."""
+    spec = requested_range(request) if name == PLAYABLE else None
     analysis = owned(
         EmotionAnalysis.objects.select_related("recording__session"),
         pk,
         action=AuditEvent.Action.EXPORT,
         detail=f"download {name}"[:300],
+        record_access=includes_first_byte(spec),
     )
     download = selectors.analysis_download(analysis=analysis, name=name)
     if download is None:
         raise Http404("No such file for this analysis.")
-    response = FileResponse(
-        download.handle,
-        as_attachment=download.as_attachment,
-        filename=download.filename,
-        content_type=download.content_type,
-    )
+    response: HttpResponseBase
+    if name == PLAYABLE:
+        response = ranged_file_response(
+            request,
+            download.handle,
+            size=analysis.audio_file.size,
+            content_type=download.content_type,
+            filename=download.filename,
+            as_attachment=download.as_attachment,
+            spec=spec,
+        )
+    else:
+        response = FileResponse(
+            download.handle,
+            as_attachment=download.as_attachment,
+            filename=download.filename,
+            content_type=download.content_type,
+        )
     response["Cache-Control"] = "private, no-store"
     return response

@@ -1,12 +1,24 @@
+"""Session and upload forms. They parse input only; the rules (a session before the patient's
+birth, a duplicate session number) are `sessions.services`', shown on the field they concern."""
+
 from __future__ import annotations
+
+from typing import Any
 
 from django import forms
 from django.utils import timezone
 
-from .models import Recording
+from patients.forms import ServiceForm
+from patients.models import Patient
+
+from . import services
+from .models import Recording, TherapySession
 
 
-class SessionForm(forms.Form):
+class SessionForm(ServiceForm):
+    """Date-times are entered and shown in the active time zone (the user's, else the clinic's),
+    named beside the field; Django converts them to UTC for storage."""
+
     started_at = forms.DateTimeField(
         label="Session date and time",
         initial=lambda: timezone.localtime().replace(second=0, microsecond=0).strftime("%Y-%m-%dT%H:%M"),
@@ -14,6 +26,36 @@ class SessionForm(forms.Form):
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
     )
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["started_at"].help_text = f"In {timezone.get_current_timezone_name()} time."
+
+    def create(self, *, patient: Patient) -> TherapySession | None:
+        return self.call(services.session_create, patient=patient, **self.cleaned_data)
+
+
+class SessionEditForm(SessionForm):
+    number = forms.IntegerField(label="Session number", min_value=1)
+
+    field_order = ["started_at", "number", "notes"]
+
+    @classmethod
+    def for_session(cls, session: TherapySession, data: Any = None) -> SessionEditForm:
+        # To the minute, as the field shows it: seconds are not "changed" by saving the notes.
+        started = session.started_at.replace(second=0, microsecond=0)
+        initial = {"started_at": started, "number": session.number, "notes": session.notes}
+        return cls(data, initial=initial)
+
+    def update(self, *, session: TherapySession) -> TherapySession | None:
+        """Only the changed fields go to the service (and into the audit event's detail)."""
+        changed = {name: self.cleaned_data[name] for name in self.changed_data}
+        if not changed:
+            return session
+        updated = self.call(services.session_update, session=session, **changed)
+        if updated is None:
+            session.refresh_from_db()  # the service set the refused values on this instance
+        return updated
 
 
 class RecordingUploadForm(forms.Form):

@@ -75,10 +75,13 @@ def session_create(
 def _validate(session: TherapySession) -> None:
     """full_clean, with the clashes a therapist makes most said in words first."""
     patient = session.patient
+    errors: dict[str, str] = {}  # all of them at once, so a form shows every field to correct
     if patient.date_of_birth and timezone.localdate(session.started_at) < patient.date_of_birth:
-        raise ValidationError({"started_at": "The session date is before the patient's date of birth."})
+        errors["started_at"] = "The session date is before the patient's date of birth."
     if patient.sessions.filter(number=session.number).exclude(pk=session.pk).exists():
-        raise ValidationError({"number": f"This patient already has a session number {session.number}."})
+        errors["number"] = f"This patient already has a session number {session.number}."
+    if errors:
+        raise ValidationError(errors)
     session.full_clean()
 
 

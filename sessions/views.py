@@ -1,13 +1,15 @@
-"""Session pages of this app: create and delete a session, delete a recording, and the
+"""Session pages of this app: create, edit and delete a session, delete a recording, and the
 permission-checked recording audio. (The session page itself, with its recordings' analyses and the
 upload form, is the analysis app's.)"""
 
 from __future__ import annotations
 
+import mimetypes
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -16,8 +18,9 @@ from audit.services import owned
 from patients.models import Patient
 
 from . import services
-from .forms import SessionForm
+from .forms import SessionEditForm, SessionForm
 from .models import Recording, TherapySession
+from .ranges import includes_first_byte, ranged_file_response, requested_range
 
 
 @login_required
@@ -26,22 +29,50 @@ def session_create(request: HttpRequest, patient_pk: str) -> HttpResponse:
     patient = owned(Patient.objects, patient_pk, detail="new session form")
     form = SessionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            session = services.session_create(patient=patient, **form.cleaned_data)
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
+        session = form.create(patient=patient)
+        if session is not None:
             return redirect("ser:session", pk=session.pk)
     return render(request, "sessions/form.html", {"form": form, "patient": patient})
 
 
 @login_required
-@require_GET
-def recording_audio(request: HttpRequest, pk: str) -> FileResponse:
-    recording = owned(
-        Recording.objects.select_related("session"), pk, action=AuditEvent.Action.EXPORT, detail="audio"
+@require_http_methods(["GET", "POST"])
+def session_edit(request: HttpRequest, pk: str) -> HttpResponse:
+    """Correct a session's date and time, number or notes; its recordings and analyses stay."""
+    session = owned(TherapySession.objects.select_related("patient"), pk, detail="session edit")
+    form = SessionEditForm.for_session(session, request.POST or None)
+    if request.method == "POST" and form.is_valid() and form.update(session=session) is not None:
+        messages.success(request, "The session was saved.")
+        return redirect("ser:session", pk=session.pk)
+    return render(
+        request, "sessions/form.html", {"form": form, "patient": session.patient, "session": session}
     )
-    response = FileResponse(recording.file.open("rb"), as_attachment=False)
+
+
+@login_required
+@require_GET
+def recording_audio(request: HttpRequest, pk: str) -> HttpResponseBase:
+    """The recording's audio, honouring Range so the player can seek. A player that seeks sends a
+    request per seek: only a request whose answer starts at byte 0 (no Range, or a range from 0) is
+    written to the audit trail as the export; the follow-up ranges of the same listening are
+    checked for ownership (another's recording is a 404, and that denial is recorded) but not each
+    recorded, so the trail says who listened to what, not how often they skipped."""
+    spec = requested_range(request)
+    recording = owned(
+        Recording.objects.select_related("session"),
+        pk,
+        action=AuditEvent.Action.EXPORT,
+        detail="audio",
+        record_access=includes_first_byte(spec),
+    )
+    name = recording.file.name or ""
+    response = ranged_file_response(
+        request,
+        recording.file.open("rb"),
+        size=recording.file.size,
+        content_type=mimetypes.guess_type(name)[0] or "application/octet-stream",
+        spec=spec,
+    )
     response["Cache-Control"] = "private, no-store"
     return response
 

@@ -21,13 +21,17 @@ from typing import overload
 
 import numpy as np
 
-from .audio import TARGET_SR, open_wav_16k, read_wav_16k, stream_16k_mono, write_wav_16k
+from .audio import TARGET_SR, open_wav_16k, probe, read_wav_16k, stream_16k_mono, write_wav_16k
 from .labels import EMOTIONS
 from .model import FRAME_RATE, EmotionModel, ModelInfo
 from .vad import SpeechDetector, VadConfig, shape_segments, speech_segments
 
 GRANULARITIES = ("utterance", "frame")
-Progress = Callable[[int, int], None]  # (segments done, segments in all)
+# Stages reported through `progress(stage, done, total)`: speech detection (decoding and resampling
+# run with it, block by block) counts 16 kHz samples seen of those the header announced (total 0
+# when the container does not say); the model counts segments scored of the segments found.
+DETECTING_SPEECH, ANALYSING = "detecting_speech", "analysing"
+Progress = Callable[[str, int, int], None]
 
 
 class NoSpeechError(ValueError):
@@ -111,7 +115,11 @@ def analyse_waveform(
     _check_granularity(granularity)
     cfg = vad or VadConfig()
     t0 = time.perf_counter()
+    if progress is not None:
+        progress(DETECTING_SPEECH, 0, wav16k.shape[0])
     bounds = speech_segments(wav16k, cfg)
+    if progress is not None:
+        progress(DETECTING_SPEECH, wav16k.shape[0], wav16k.shape[0])
     t_vad = time.perf_counter() - t0
     _require_speech(bounds)
     out = Path(audio_out) if audio_out is not None else None
@@ -158,10 +166,16 @@ def analyse_file(
     kept = False
     try:
         detector = SpeechDetector(cfg)
+        blocks = stream_16k_mono(path, channel=channel, max_duration_s=max_duration_s)
+        expected = int(round(probe(path).duration_s * TARGET_SR))  # the header, already read once
+        if progress is not None:
+            progress(DETECTING_SPEECH, 0, expected)
         with open_wav_16k(spool) as sink:
-            for block in stream_16k_mono(path, channel=channel, max_duration_s=max_duration_s):
+            for block in blocks:
                 sink.write(np.clip(block, -1.0, 1.0))
                 detector.feed(block)
+                if progress is not None:
+                    progress(DETECTING_SPEECH, min(detector.samples, expected or detector.samples), expected)
         regions = detector.regions()
         t_stream = time.perf_counter() - t0
         bounds = shape_segments(regions, detector.samples, cfg)
@@ -236,12 +250,14 @@ def _score(
     """Model scores per segment and the recording's aggregates; the caller fills in the channel,
     duration, processing time and audio."""
     done = 0
+    if progress is not None:
+        progress(ANALYSING, 0, len(pieces))
 
     def on_batch(n: int) -> None:
         nonlocal done
         done += n
         if progress is not None:
-            progress(done, len(pieces))
+            progress(ANALYSING, done, len(pieces))
 
     t1 = time.perf_counter()
     scores = model.score_many(pieces, frames=granularity == "frame", on_batch=on_batch)

@@ -168,10 +168,11 @@ def test_a_therapist_uploads_a_session_and_reviews_the_trends(
     _shot(d, "3-dashboard")
 
     # Baseline: session 4 alone. Its own drift becomes 0 and the others change at once.
+    # The picker shows only the chosen mode's controls: one session is a single (radio) choice.
     Select(d.find_element(By.NAME, "baseline_mode")).select_by_value("session")
-    d.find_element(By.CSS_SELECTOR, ".baseline-form details summary").click()
+    assert not d.find_element(By.NAME, "baseline_n").is_displayed()
     d.find_element(
-        By.CSS_SELECTOR, f".baseline-form input[type=checkbox][value='{patient.sessions.get(number=4).pk}']"
+        By.CSS_SELECTOR, f".baseline-form input[type=radio][value='{patient.sessions.get(number=4).pk}']"
     ).click()
     d.find_element(By.ID, "set-baseline").click()
     _wait(lambda: "Baseline: session 4" in d.find_element(By.ID, "drift").text)
@@ -194,3 +195,30 @@ def test_a_therapist_uploads_a_session_and_reviews_the_trends(
     d.get(url + "/api/v1/docs/")
     _wait(lambda: "/api/v1/patients/" in d.find_element(By.TAG_NAME, "body").text, timeout=30)
     _shot(d, "6-api-docs")
+
+    # Hearing a moment: its ▶ seeks the recording's player to the segment (the audio endpoint
+    # honours Range, or the browser could not jump past the start) and plays it.
+    d.get(url + f"/sessions/{patient.sessions.get(number=4).pk}/")
+    _wait(lambda: d.find_elements(By.CSS_SELECTOR, "table.moments tr.segment"))
+    rows = d.find_elements(By.CSS_SELECTOR, "table.moments tr.segment")
+    row = max(rows, key=lambda r: float(r.get_attribute("data-start")))
+    start, end = float(row.get_attribute("data-start")), float(row.get_attribute("data-end"))
+    assert start > 1.0  # a moment after the first second: reaching it needs a seek
+    d.execute_script(
+        "const a = document.querySelector('section.recording audio'); window.__playing = [];"
+        "a.addEventListener('playing', () => window.__playing.push(a.currentTime));"
+    )
+    row.find_element(By.CSS_SELECTOR, "button.play").click()
+    _wait(lambda: d.execute_script("return window.__playing.length > 0"), timeout=30)
+    at = d.execute_script("return window.__playing[0]")
+    assert start - 0.05 <= at < end, (at, start, end)
+    _wait(
+        lambda: d.execute_script(
+            "const a = document.querySelector('section.recording audio');"
+            "return a.currentTime > arguments[0] + 0.2",
+            start,
+        ),
+        timeout=30,
+    )
+    d.execute_script("document.querySelector('details.segments').open = true")
+    _shot(d, "7-session-moments")

@@ -44,8 +44,9 @@ def test_the_dashboard_query_count_does_not_grow_with_sessions(
         analysed_session(
             patient, i, scores=rng.dirichlet(np.ones(9)), embedding=rng.normal(size=64), with_file=False
         )
-    # 13 reads (the last: the export history) plus the audit trail's one insert for this page view.
-    with django_assert_max_num_queries(14):
+    # 14 reads (the last two: the export history, sessions whose recordings all failed) plus the
+    # audit trail's one insert for this page view.
+    with django_assert_max_num_queries(15):
         assert web.get(reverse("reports:dashboard", args=[patient.pk])).status_code == 200
 
 
@@ -137,3 +138,14 @@ def test_the_dashboard_exports_a_report_and_shows_it_in_the_history(web, patient
     assert 'id="export-history"' in page and "PDF report (US Letter)" in page
     refused = web.get(url, {"date_from": "2026-05-01", "date_to": "2026-04-01"}, follow=True)
     assert "The end of the range is before its start." in refused.content.decode()
+
+
+def test_the_dashboard_marks_a_session_whose_recordings_all_failed(web, patient, history) -> None:  # type: ignore[no-untyped-def]
+    from ser.models import AnalysisJob
+
+    AnalysisJob.objects.filter(recording__session=history[1]).update(status=AnalysisJob.Status.FAILED)
+    page = web.get(reverse("reports:dashboard", args=[patient.pk])).content.decode()
+    sessions = page[page.index('<ul class="all-sessions">') :]
+    marked = [line for line in sessions.split("<li>") if "all recordings failed" in line]
+    assert len(marked) == 1 and "Session 2</a>" in marked[0]
+    assert 'id="edit-patient"' in page and 'id="archive-patient"' in page

@@ -1,5 +1,6 @@
 // The session page: uploads with progress (drag and drop, or recorded in the browser), then the
-// analysis state of each recording, polled from the API until it is done or failed.
+// analysis state of each recording, polled from the API until it is done or failed: its stage
+// ("Detecting speech — 40 %", then "Analysing — 3 of 12 segments").
 "use strict";
 (function () {
   const form = document.getElementById("upload-form");
@@ -22,12 +23,19 @@
     list.appendChild(li);
     return li;
   }
+  function stage(rec) {
+    // Each stage has its own progress: speech detection as a share of the audio, then segments.
+    if (rec.stage === "detecting_speech") return "Detecting speech — " + rec.progress + " %";
+    if (rec.stage === "analysing" && rec.segments_total) return "Analysing — " + rec.segments_done + " of " + rec.segments_total + " segments";
+    if (rec.stage === "saving") return "Saving the results";
+    return "Opening the audio";
+  }
   function poll(li, id) {
     fetch(statusUrl(id), {credentials: "same-origin", headers: {"Accept": "application/json"}})
       .then((r) => r.json()).then((rec) => {
         const state = li.querySelector(".state"), bar = li.querySelector("progress");
         if (rec.status === "pending") { state.textContent = "Queued for analysis"; bar.value = 0; }
-        if (rec.status === "running") { state.textContent = "Analysing — " + rec.progress + "% of speech segments"; bar.value = rec.progress; }
+        if (rec.status === "running") { state.textContent = stage(rec); bar.value = rec.progress; }
         if (rec.status === "failed") { state.textContent = "Could not be analysed: " + rec.error; li.classList.add("failed"); maybeReload(); return; }
         if (rec.status === "done") { state.textContent = "Done"; bar.value = 100; li.classList.add("done"); maybeReload(); return; }
         setTimeout(() => poll(li, id), 1500);
