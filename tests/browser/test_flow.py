@@ -49,6 +49,7 @@ def browser():  # type: ignore[no-untyped-def]
     options.add_experimental_option(
         "prefs", {"download.default_directory": str(DOWNLOADS), "download.prompt_for_download": False}
     )
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # to read the console
     options.binary_location = chromium
     d = webdriver.Chrome(service=Service(driver), options=options)
     d.implicitly_wait(5)
@@ -58,6 +59,9 @@ def browser():  # type: ignore[no-untyped-def]
 
 
 def _shot(d, name: str) -> None:  # type: ignore[no-untyped-def]
+    # Every page looked at is also checked for console errors (a missing file, a script error).
+    errors = [e["message"] for e in d.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == [], (name, errors)
     height = d.execute_script("return document.body.scrollHeight")
     d.set_window_size(1280, min(max(height, 800), 6000))
     d.save_screenshot(str(SHOTS / f"{name}.png"))
@@ -222,3 +226,25 @@ def test_a_therapist_uploads_a_session_and_reviews_the_trends(
     )
     d.execute_script("document.querySelector('details.segments').open = true")
     _shot(d, "7-session-moments")
+
+    # Correct the session's notes, then delete the patient: the rows go, and every stored file.
+    d.find_element(By.ID, "edit-session").click()
+    notes = d.find_element(By.NAME, "notes")
+    notes.clear()
+    notes.send_keys("Corrected after the session.")
+    d.find_element(By.CSS_SELECTOR, "main button[type=submit]").click()
+    _wait(lambda: patient.sessions.get(number=4).notes == "Corrected after the session.")
+    _shot(d, "8-session-edited")
+    media = Path(settings.MEDIA_ROOT)
+    assert [p for p in media.rglob("*") if p.is_file()]  # the upload and its analysis files
+    d.get(f"{url}/patients/{patient.pk}/")
+    d.find_element(By.ID, "delete-patient").click()
+    _wait(lambda: "Delete Robin Browser?" in d.find_element(By.TAG_NAME, "h1").text)
+    listed = d.find_element(By.ID, "to-delete").text
+    assert "4 sessions" in listed and "4 recordings with their stored audio" in listed
+    _shot(d, "9-patient-delete-confirmation")
+    d.find_element(By.ID, "confirm-delete").click()
+    _wait(lambda: "was deleted" in d.find_element(By.TAG_NAME, "main").text)
+    assert not Patient.objects.filter(pk=patient.pk).exists()
+    _wait(lambda: not [p for p in media.rglob("*") if p.is_file()], timeout=30)
+    _shot(d, "10-patients-after-delete")
