@@ -7,7 +7,7 @@ scripts/bootstrap.sh
 .venv/bin/python manage.py collectstatic --noinput -v 0
 login=$(.venv/bin/python manage.py demo_account)
 .venv/bin/python manage.py demo_data
-model=$(.venv/bin/python -c "import django,os;os.environ.setdefault('DJANGO_SETTINGS_MODULE','clinic.settings');django.setup();from django.conf import settings;print(settings.SER_MODEL)")
+read -r model broker queue < <(.venv/bin/python -c "import django,os;os.environ.setdefault('DJANGO_SETTINGS_MODULE','clinic.settings');django.setup();from django.conf import settings as s;print(s.SER_MODEL, s.CELERY_BROKER_URL, s.CELERY_TASK_DEFAULT_QUEUE)" 2>/dev/null)
 PORT=${PORT:-8000}
 # -B: the one development worker also runs beat (the stale-pending sweeper). In production run
 # one `celery beat` beside any number of workers (docker-compose.yml does).
@@ -21,7 +21,13 @@ for _ in $(seq 60); do
   curl -fs -o /dev/null "http://127.0.0.1:${PORT}/healthz" && break
   sleep 1
 done
-sleep 2  # let the worker finish printing its banner
+# Let the worker take what is queued (the demo's uploads queue tasks it has nothing left to do for)
+# and finish printing, so the login below is the last thing on the screen.
+for _ in $(seq 120); do
+  [ "$(redis-cli -u "$broker" llen "$queue" 2>/dev/null || echo 0)" = "0" ] && break
+  sleep 1
+done
+sleep 3
 echo
 echo "Emotion model (SER_MODEL): $model"
 if [[ "$model" == *emotion2vec-test* ]]; then

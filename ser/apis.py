@@ -169,7 +169,33 @@ def _refuse(exc: ValidationError, name: str, *, several: bool) -> None:
     raise exceptions.ValidationError({"file": messages})
 
 
+class RecordingUpdateSerializer(serializers.Serializer):
+    channel = serializers.ChoiceField(choices=Recording.Channel.choices, required=False)
+    granularity = serializers.ChoiceField(choices=Recording.Granularity.choices, required=False)
+
+
 class RecordingDetailApi(APIView):
+    @extend_schema(request=RecordingUpdateSerializer, responses={202: RecordingOutputSerializer})
+    def patch(self, request: Request, pk: str) -> Response:
+        """Correct the channel or granularity: the old analyses are deleted and the recording is
+        analysed again (202). 409 while an analysis is queued or running."""
+        recording = owned(Recording.objects.select_related("session"), pk, detail="api re-analysis")
+        data = RecordingUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            services.recording_reanalyse(
+                recording=recording,
+                channel=data.validated_data.get("channel", recording.channel),
+                granularity=data.validated_data.get("granularity", recording.granularity),
+            )
+        except services.JobBusy as exc:
+            raise _NotRetryable(" ".join(exc.messages)) from None
+        recording = Recording.objects.select_related("job", "session").prefetch_related("analyses").get(pk=pk)
+        return Response(
+            RecordingOutputSerializer(recording, context={"request": request}).data,
+            status=status.HTTP_202_ACCEPTED,
+        )
+
     @extend_schema(responses=RecordingOutputSerializer)
     def get(self, request: Request, pk: str) -> Response:
         """The recording, its analysis state (status, stage, progress, error) and analyses."""

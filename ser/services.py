@@ -148,14 +148,53 @@ def job_retry(*, recording: Recording) -> AnalysisJob:
             "Only a failed analysis can be retried; this one is "
             f"{(job.get_status_display() if job else 'queued').lower()}."
         )
+    _requeue(job, recording)
+    audit.record(AuditEvent.Action.UPDATE, job, detail="analysis retried")
+    return job
+
+
+def _requeue(job: AnalysisJob, recording: Recording) -> None:
+    """The job back to the start (pending, nothing counted), the task sent once this commits."""
     job.status, job.stage, job.error = AnalysisJob.Status.PENDING, AnalysisJob.Stage.QUEUED, ""
     job.attempts = job.progress = job.segments_done = job.segments_total = 0
     job.started_at = job.finished_at = None
     job.full_clean(validate_unique=False)
     job.save()
-    audit.record(AuditEvent.Action.UPDATE, job, detail="analysis retried")
     recording_id = str(recording.pk)
     transaction.on_commit(lambda: _send(recording_id))
+
+
+class JobBusy(ValidationError):
+    """The recording is queued or being analysed: change it once that has finished."""
+
+
+@transaction.atomic
+def recording_reanalyse(*, recording: Recording, channel: str, granularity: str) -> AnalysisJob:
+    """Correct a recording's analysis choices — which channel holds the patient, utterance or frame
+    granularity — and analyse it again. The analyses made with the old choices are deleted (their
+    files after commit, by the app's post_delete receivers); the audio is kept as it was uploaded.
+    Unchanged choices change nothing. Raises ValidationError for an impossible choice, JobBusy while
+    an analysis is queued or running."""
+    if channel not in Recording.Channel.values:
+        raise ValidationError({"channel": "Choose mix, left or right."})
+    if granularity not in Recording.Granularity.values:
+        raise ValidationError({"granularity": "Choose utterance or frame."})
+    if channel == Recording.Channel.RIGHT and recording.channels < 2:
+        raise ValidationError({"channel": "The recording has one channel; choose mix or left."})
+    job, _ = AnalysisJob.objects.select_for_update().get_or_create(recording=recording)
+    if (channel, granularity) == (recording.channel, recording.granularity):
+        return job
+    if job.active:
+        raise JobBusy("The recording is being analysed; change it once the analysis has finished.")
+    before = f"{recording.channel}/{recording.granularity}"
+    recording.channel, recording.granularity = channel, granularity
+    recording.save(update_fields=["channel", "granularity", "updated_at"])
+    for analysis in recording.analyses.all():
+        analysis.delete()
+    _requeue(job, recording)
+    audit.record(
+        AuditEvent.Action.UPDATE, recording, detail=f"re-analysis: {before} -> {channel}/{granularity}"
+    )
     return job
 
 

@@ -47,6 +47,8 @@ def _render_session(
             "patient": session.patient,
             "recordings": selectors.session_recordings(session=session),
             "form": form,
+            "channels": Recording.Channel.choices,
+            "granularities": Recording.Granularity.choices,
         },
         status=status,
     )
@@ -96,6 +98,24 @@ def recording_retry(request: HttpRequest, pk: str) -> HttpResponse:
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, "The analysis is queued again.")
+    return redirect("ser:session", pk=recording.session_id)
+
+
+@login_required
+@require_POST
+def recording_reanalyse(request: HttpRequest, pk: str) -> HttpResponse:
+    """ "Correct and re-analyse": another channel or granularity for a recording."""
+    recording = owned(Recording.objects.select_related("session"), pk, detail="re-analysis")
+    try:
+        services.recording_reanalyse(
+            recording=recording,
+            channel=request.POST.get("channel", ""),
+            granularity=request.POST.get("granularity", ""),
+        )
+    except ValidationError as exc:
+        messages.error(request, "The recording was not changed: " + " ".join(exc.messages))
+    else:
+        messages.success(request, "The recording will be analysed again with the new choices.")
     return redirect("ser:session", pk=recording.session_id)
 
 

@@ -195,6 +195,14 @@ def test_a_therapist_uploads_a_session_and_reviews_the_trends(
     _wait(lambda: "CSV table" in d.find_element(By.ID, "export-history").text)
     _shot(d, "5-dashboard-export-history")
 
+    # The help page every dashboard term links to, and the therapist's time-zone page.
+    d.find_element(By.LINK_TEXT, "Help").click()
+    _wait(lambda: d.find_elements(By.ID, "drift"))
+    _shot(d, "5b-help")
+    d.find_element(By.ID, "time-zone").click()
+    _wait(lambda: d.find_elements(By.NAME, "time_zone"))
+    _shot(d, "5c-time-zone")
+
     # The API's interactive documentation, served without the internet.
     d.get(url + "/api/v1/docs/")
     _wait(lambda: "/api/v1/patients/" in d.find_element(By.TAG_NAME, "body").text, timeout=30)
