@@ -16,7 +16,8 @@ from django.utils import timezone
 
 from patients.models import Patient
 from ser.engine.labels import EMOTIONS
-from ser.models import AnalysisJob, EmotionAnalysis
+from ser.models import EmotionAnalysis
+from ser.selectors import done_analyses
 
 SAD, FEARFUL = EMOTIONS.index("sad"), EMOTIONS.index("fearful")
 
@@ -151,13 +152,7 @@ def patient_trend(*, patient: Patient, variant: str | None = None) -> Trend:
     if variant is None:
         return trend
     analyses = list(
-        EmotionAnalysis.objects.filter(
-            recording__session__patient=patient,
-            model_variant=variant,
-            recording__job__status=AnalysisJob.Status.DONE,
-        )
-        .select_related("recording__session")
-        .only(
+        done_analyses(patient=patient, variant=variant).only(
             "scores",
             "embedding",
             "analysed_s",
@@ -171,7 +166,6 @@ def patient_trend(*, patient: Patient, variant: str | None = None) -> Trend:
             "recording__session__number",
             "recording__session__started_at",
         )
-        .order_by("recording__session__started_at", "recording__session__number", "created_at")
     )
     # A session with several recordings is their speech-weighted combination.
     by_session: dict[object, list[EmotionAnalysis]] = {}

@@ -130,20 +130,29 @@ class Moments:
         return ("session " if len(self.baseline_sessions) == 1 else "sessions ") + nums
 
 
-def baseline_profile(*, patient: Patient, variant: str) -> tuple[np.ndarray | None, list[int]]:
-    """The patient's baseline score profile in one model variant: the speech-weighted mean scores
-    of the baseline sessions' analyses (the patient's baseline choice: the first N analysed
-    sessions, one session or a set; a choice with no analysis in this variant falls back to the
-    first session, as the dashboard's drift does), and those sessions' numbers."""
-    analyses = list(
+def done_analyses(*, patient: Patient, variant: str) -> QuerySet[EmotionAnalysis]:
+    """The patient's finished analyses in one model variant, in session order (date, number), with
+    their session: what trends, drift and baselines are computed from."""
+    return (
         EmotionAnalysis.objects.filter(
             recording__session__patient=patient,
             model_variant=variant,
             recording__job__status=AnalysisJob.Status.DONE,
         )
         .select_related("recording__session")
-        .only("scores", "analysed_s", "recording__session__id", "recording__session__number")
         .order_by("recording__session__started_at", "recording__session__number", "created_at")
+    )
+
+
+def baseline_profile(*, patient: Patient, variant: str) -> tuple[np.ndarray | None, list[int]]:
+    """The patient's baseline score profile in one model variant: the speech-weighted mean scores
+    of the baseline sessions' analyses (the patient's baseline choice: the first N analysed
+    sessions, one session or a set; a choice with no analysis in this variant falls back to the
+    first session, as the dashboard's drift does), and those sessions' numbers."""
+    analyses = list(
+        done_analyses(patient=patient, variant=variant).only(
+            "scores", "analysed_s", "recording__session__id", "recording__session__number"
+        )
     )
     sessions = list(dict.fromkeys(a.recording.session.id for a in analyses))
     if not sessions:

@@ -69,17 +69,19 @@ def _shot(d, name: str) -> None:  # type: ignore[no-untyped-def]
 
 
 def _wait(predicate, timeout: float = 120.0) -> None:  # type: ignore[no-untyped-def]
-    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    from selenium.common.exceptions import WebDriverException
 
-    deadline = time.monotonic() + timeout
+    deadline, last = time.monotonic() + timeout, None
     while time.monotonic() < deadline:
         try:
             if predicate():
                 return
-        except (StaleElementReferenceException, NoSuchElementException):
-            pass  # the page is being replaced; look again
+        except WebDriverException as exc:
+            # The page is being replaced (a stale or detached node, "does not belong to the
+            # document"): look again.
+            last = exc
         time.sleep(0.5)
-    raise AssertionError("timed out")
+    raise AssertionError(f"timed out (last: {last!r})"[:2000])
 
 
 def _drift_column(d) -> list[str]:  # type: ignore[no-untyped-def]
