@@ -28,6 +28,17 @@ class ServiceForm(forms.Form):
             self.add_service_error(exc)
             return None
 
+    def call_changed(self, service: Callable[..., T], instance: Any, **kwargs: Any) -> T | Any | None:
+        """Edit forms: only the changed fields go to the service (and so into the audit event's
+        detail); nothing changed, nothing called. A refused change leaves `instance` as stored."""
+        changed = {name: self.cleaned_data[name] for name in self.changed_data}
+        if not changed:
+            return instance
+        updated = self.call(service, **kwargs, **changed)
+        if updated is None:
+            instance.refresh_from_db()  # the service set the refused values on this instance
+        return updated
+
     def add_service_error(self, exc: ValidationError) -> None:
         if not hasattr(exc, "error_dict"):
             self.add_error(None, exc)
@@ -60,14 +71,7 @@ class PatientForm(ServiceForm):
         return self.call(services.patient_create, owner=owner, **self.cleaned_data)
 
     def update(self, *, patient: Patient) -> Patient | None:
-        """Only the changed fields go to the service (and into the audit event's detail)."""
-        changed = {name: self.cleaned_data[name] for name in self.changed_data}
-        if not changed:
-            return patient
-        updated = self.call(services.patient_update, patient=patient, **changed)
-        if updated is None:
-            patient.refresh_from_db()  # the service set the refused values on this instance
-        return updated
+        return self.call_changed(services.patient_update, patient, patient=patient)
 
 
 SORTS = [("name", "Name"), ("record_id", "Record id"), ("-created", "Newest first")]

@@ -145,14 +145,17 @@ class RecordingListUploadApi(APIView):
         )
 
 
+class _Conflict(exceptions.APIException):
+    """409 in the API's error body (the same audio twice; a change while analysing; a retry of an
+    analysis that did not fail)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
 class _TooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_code = "too_large"
-
-
-class _Duplicate(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
 
 
 def _refuse(exc: ValidationError, name: str, *, several: bool) -> None:
@@ -162,7 +165,7 @@ def _refuse(exc: ValidationError, name: str, *, several: bool) -> None:
     if isinstance(exc, session_services.UploadTooLarge):
         raise _TooLarge(" ".join(messages))
     if isinstance(exc, session_services.DuplicateRecording):
-        raise _Duplicate(" ".join(messages))
+        raise _Conflict(" ".join(messages))
     if hasattr(exc, "error_dict"):
         errors = {k: [f"{name}: {m}" if several else m for m in v] for k, v in exc.message_dict.items()}
         raise exceptions.ValidationError(errors)
@@ -189,7 +192,7 @@ class RecordingDetailApi(APIView):
                 granularity=data.validated_data.get("granularity", recording.granularity),
             )
         except services.JobBusy as exc:
-            raise _NotRetryable(" ".join(exc.messages)) from None
+            raise _Conflict(" ".join(exc.messages)) from None
         recording = Recording.objects.select_related("job", "session").prefetch_related("analyses").get(pk=pk)
         return Response(
             RecordingOutputSerializer(recording, context={"request": request}).data,
@@ -234,11 +237,6 @@ class RecordingDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class _NotRetryable(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
-
-
 class RecordingRetryApi(APIView):
     @extend_schema(request=None, responses={202: RecordingOutputSerializer})
     def post(self, request: Request, pk: str) -> Response:
@@ -248,7 +246,7 @@ class RecordingRetryApi(APIView):
         try:
             services.job_retry(recording=recording)
         except services.JobNotFailed as exc:
-            raise _NotRetryable(" ".join(exc.messages)) from None
+            raise _Conflict(" ".join(exc.messages)) from None
         recording = Recording.objects.select_related("job", "session").prefetch_related("analyses").get(pk=pk)
         return Response(
             RecordingOutputSerializer(recording, context={"request": request}).data,

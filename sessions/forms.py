@@ -48,14 +48,7 @@ class SessionEditForm(SessionForm):
         return cls(data, initial=initial)
 
     def update(self, *, session: TherapySession) -> TherapySession | None:
-        """Only the changed fields go to the service (and into the audit event's detail)."""
-        changed = {name: self.cleaned_data[name] for name in self.changed_data}
-        if not changed:
-            return session
-        updated = self.call(services.session_update, session=session, **changed)
-        if updated is None:
-            session.refresh_from_db()  # the service set the refused values on this instance
-        return updated
+        return self.call_changed(services.session_update, session, session=session)
 
 
 class RecordingUploadForm(forms.Form):
