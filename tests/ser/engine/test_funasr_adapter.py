@@ -127,6 +127,27 @@ def test_it_loads_the_weights_through_the_lean_loader(monkeypatch, test_model_di
     assert model.info.precision == "bf16"
 
 
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_each_module_is_copied_out_of_the_mapped_checkpoint_which_is_then_released(
+    test_model_dir: Path, precision: str
+) -> None:
+    model = EmotionModel.load(str(test_model_dir), threads=2, precision=precision)
+    report = model.load_report
+    assert report.mapped
+    checkpoint = torch.load(test_model_dir / "model.pt", weights_only=True)["model"]
+    # Released pages are those of the file: what the network holds is every weight, in its dtype.
+    state = model.network.state_dict()
+    assert set(state) == set(checkpoint)
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float32
+    for name, tensor in state.items():  # (a few small tensors FunASR makes fp32 explicitly)
+        torch.testing.assert_close(tensor, checkpoint[name].to(tensor.dtype), rtol=0, atol=0, msg=name)
+    weights = [t for t in state.values() if t.is_floating_point() and t.numel() > 4096]
+    assert weights and all(t.dtype == dtype for t in weights)
+    file_mb = (test_model_dir / "model.pt").stat().st_size / 2**20
+    # Tensors smaller than a memory page share pages with their neighbours and are not released.
+    assert 0 < report.released_mb <= file_mb
+
+
 @pytest.mark.parametrize("precision", ["fp32", "bf16", "int8"])
 def test_the_fast_paths_agree_with_funasr_generate_in_fp32(
     test_model_dir: Path, oracle: Any, precision: str
@@ -212,9 +233,11 @@ def test_it_loads_a_checkpoint_holding_pickled_objects_with_a_warning_naming_the
 def test_it_restores_the_default_dtype_and_funasr_loader_after_a_load_and_a_failed_one(  # type: ignore[no-untyped-def]
     monkeypatch, tmp_path: Path, test_model_dir: Path
 ) -> None:
+    auto_model = importlib.import_module("funasr.auto.auto_model")
     EmotionModel.load(str(test_model_dir), threads=2, precision="bf16")
     assert torch.get_default_dtype() == torch.float32
     assert LOADER.torch is torch and LOADER.copy is copy
+    assert auto_model.load_pretrained_model is LOADER.load_pretrained_model
 
     broken = copy_of_test_model(test_model_dir, tmp_path / "broken")
     (broken / "model.pt").write_bytes(b"not a checkpoint")
@@ -231,6 +254,7 @@ def test_it_restores_the_default_dtype_and_funasr_loader_after_a_load_and_a_fail
     assert dtypes and set(dtypes) == {torch.bfloat16}  # it failed inside the loading context
     assert torch.get_default_dtype() == torch.float32
     assert LOADER.torch is torch and LOADER.copy is copy
+    assert auto_model.load_pretrained_model is LOADER.load_pretrained_model
     message = str(err.value)
     assert f"could not be loaded by FunASR {funasr.__version__}" in message and "SER_MODEL" in message
 
