@@ -307,7 +307,7 @@ def lean_loading(dtype: Any, report: LoadReport | None = None) -> Iterator[LoadR
     if report is None:
         report = LoadReport(funasr_version())
     lpm = _loader_module()
-    auto_model = importlib.import_module("funasr.auto.auto_model")
+    auto_model: Any = importlib.import_module("funasr.auto.auto_model")
     # The default dtype is process-wide: the lock keeps two loads from interleaving, and it is
     # restored however the load ends.
     with _load_lock:
