@@ -74,20 +74,46 @@ def streamed(model, talk, tmp_path_factory):  # type: ignore[no-untyped-def]
 
 
 def _silero_whole(wav: np.ndarray, cfg: VadConfig) -> list[tuple[int, int]]:
-    """The VAD as it was: silero's own get_speech_timestamps over the whole array in one call."""
+    """silero's own timestamps for its sequence model over the whole array in one call."""
+    silero = vad._import_silero()
+    from silero_vad.sequence_vad import get_speech_timestamps_sequence
+
+    stamps = get_speech_timestamps_sequence(
+        wav,
+        silero.load_silero_vad(sequence=True),
+        threshold=cfg.threshold,
+        sampling_rate=SR,
+        min_speech_duration_ms=cfg.min_speech_ms,
+        min_silence_duration_ms=cfg.min_silence_ms,
+        speech_pad_ms=cfg.speech_pad_ms,
+    )
+    return [(int(s["start"]), int(s["end"])) for s in stamps]
+
+
+def test_the_onnx_stream_gives_the_torch_streaming_models_probabilities(talk) -> None:  # type: ignore[no-untyped-def]
+    """silero's reference: its torch model, one 512-sample window per call, state carried."""
     import torch
 
-    with vad._one_thread():
-        stamps = vad._import_silero().get_speech_timestamps(
-            torch.from_numpy(wav),
-            vad._model(),
-            threshold=cfg.threshold,
-            sampling_rate=SR,
-            min_speech_duration_ms=cfg.min_speech_ms,
-            min_silence_duration_ms=cfg.min_silence_ms,
-            speech_pad_ms=cfg.speech_pad_ms,
-        )
-    return [(int(s["start"]), int(s["end"])) for s in stamps]
+    wav = load_16k_mono(talk)[: 20 * SR]
+    stream = vad.SileroStream()
+    got = np.concatenate([stream.probabilities(wav[: BLOCK // 3]), stream.probabilities(wav[BLOCK // 3 :])])
+    reference = vad._import_silero().load_silero_vad()
+    padded = np.pad(wav, (0, -wav.size % 512))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with torch.no_grad():
+            expected = np.array(
+                [
+                    reference(torch.from_numpy(padded[i : i + 512]), SR).item()
+                    for i in range(0, padded.size, 512)
+                ]
+            )
+    finally:
+        torch.set_num_threads(threads)
+    assert got.shape == expected.shape
+    assert float(np.abs(got - expected).max()) < 1e-3
+    assert (got > 0.5).sum() > 0.3 * got.size  # speech was heard: not a trivially equal pair of zeros
 
 
 def test_streamed_vad_finds_the_segments_silero_finds_on_the_whole_array(streamed, talk) -> None:  # type: ignore[no-untyped-def]
@@ -161,13 +187,13 @@ def _silent_flac(path: Path, minutes: float, *, speech_at_s: float | None = None
 def silero_calls(monkeypatch) -> list[int]:  # type: ignore[no-untyped-def]
     """How many VAD blocks were given to silero."""
     calls: list[int] = []
-    real = SpeechDetector._silero
+    real = vad.SileroStream.probabilities
 
-    def spy(self: SpeechDetector, x: np.ndarray, windows: int) -> np.ndarray:
-        calls.append(windows)
-        return real(self, x, windows)
+    def spy(self: vad.SileroStream, x: np.ndarray) -> np.ndarray:
+        calls.append(-(-x.size // vad.WINDOW))
+        return real(self, x)
 
-    monkeypatch.setattr(SpeechDetector, "_silero", spy)
+    monkeypatch.setattr(vad.SileroStream, "probabilities", spy)
     return calls
 
 
@@ -193,25 +219,24 @@ def test_speech_in_a_long_silent_recording_is_found_where_it_is(model, tmp_path,
 
 
 class _FakeSilero:
-    """Stands in for silero: scores every window as speech and records the torch thread count it
-    ran with and its state resets."""
+    """Stands in for silero: scores every window as speech and records the windows it was given
+    and its state resets."""
 
-    threads: list[int] = []
+    windows: list[int] = []
     resets = 0
 
     def reset_states(self) -> None:
         type(self).resets += 1
 
-    def __call__(self, x: Any, sr: int) -> Any:
-        import torch
-
-        type(self).threads.append(torch.get_num_threads())
-        return torch.tensor(0.9)
+    def probabilities(self, x: np.ndarray) -> np.ndarray:
+        n = -(-x.size // vad.WINDOW)
+        type(self).windows.append(n)
+        return np.full(n, 0.9, np.float32)
 
 
 @pytest.fixture
 def fake_silero(monkeypatch) -> type[_FakeSilero]:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(_FakeSilero, "threads", [])
+    monkeypatch.setattr(_FakeSilero, "windows", [])
     monkeypatch.setattr(_FakeSilero, "resets", 0)
     monkeypatch.setattr(vad, "_model", _FakeSilero)
     return _FakeSilero
@@ -226,7 +251,7 @@ def test_only_digital_silence_is_skipped_and_silero_starts_afresh_after_it(fake_
     regions = detector.regions()
     assert (detector.blocks_run, detector.blocks_skipped) == (2, 1)
     assert fake_silero.resets == 2  # at the start, and after the silent block
-    assert len(fake_silero.threads) == BLOCK // 512 + BLOCK // 2 // 512
+    assert sum(fake_silero.windows) == BLOCK // 512 + BLOCK // 2 // 512
     # Every window silero saw was speech, the skipped ones were not: two regions around the gap.
     assert len(regions) == 2
     assert regions[0][0] == 0 and regions[1][1] == detector.samples == 2 * BLOCK + BLOCK // 2
@@ -234,16 +259,17 @@ def test_only_digital_silence_is_skipped_and_silero_starts_afresh_after_it(fake_
     assert 2 * BLOCK - 0.1 * SR <= regions[1][0] < 2 * BLOCK + 0.5 * SR
 
 
-def test_silero_runs_on_one_thread_and_the_thread_count_is_restored(fake_silero) -> None:  # type: ignore[no-untyped-def]
+def test_silero_runs_on_one_onnxruntime_thread_and_leaves_torchs_threads_alone(talk) -> None:  # type: ignore[no-untyped-def]
     import torch
 
+    options = vad._onnx_session().get_session_options()
+    assert (options.intra_op_num_threads, options.inter_op_num_threads) == (1, 1)
     before = torch.get_num_threads()
     torch.set_num_threads(2)
     try:
         detector = SpeechDetector(VadConfig())
-        detector.feed(np.full(3 * SR, 0.1, np.float32))
-        assert detector.regions() == [(0, 3 * SR)]
-        assert fake_silero.threads and set(fake_silero.threads) == {1}
+        detector.feed(load_16k_mono(talk))
+        assert detector.regions()
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)

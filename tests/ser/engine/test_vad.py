@@ -187,7 +187,7 @@ def test_it_leaves_the_torch_thread_count_as_it_was(monkeypatch) -> None:  # typ
 
     for name in [m for m in sys.modules if m == "silero_vad" or m.startswith("silero_vad.")]:
         monkeypatch.delitem(sys.modules, name)  # the import below is a fresh one
-    monkeypatch.setattr(vad, "_vad_model", None)
+    monkeypatch.setattr(vad, "_session", None)
     before = torch.get_num_threads()
     torch.set_num_threads(3)
     try:
