@@ -3,7 +3,6 @@ unless set. See .env.example and the README's settings table."""
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -149,6 +148,39 @@ STORAGES = {
     },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# Recordings and analysis files go through Django's storage API only, so object storage is this
+# setting: "filesystem" (above, under MEDIA_ROOT) or "s3", any S3-compatible store (AWS S3, MinIO,
+# Ceph, …) through django-storages. Objects are private (no ACL, signed URLs only; none is ever
+# handed out: downloads stream through the permission-checked views). See README "Object storage".
+MEDIA_STORAGE = env.str("MEDIA_STORAGE", default="filesystem")
+if MEDIA_STORAGE == "s3":
+    if not env.str("AWS_STORAGE_BUCKET_NAME", default=""):
+        raise ImproperlyConfigured(
+            "MEDIA_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME: the bucket that holds the recordings."
+        )
+    _sse = env.str("AWS_S3_SERVER_SIDE_ENCRYPTION", default="")  # e.g. AES256 or aws:kms
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME"),
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,  # MinIO, Ceph, …
+            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+            "addressing_style": env.str("AWS_S3_ADDRESSING_STYLE", default="") or None,  # path|virtual
+            # Unset: boto3's default credential chain (instance role, ~/.aws, …).
+            "access_key": env.str("AWS_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default="") or None,
+            "location": env.str("AWS_LOCATION", default=""),  # a key prefix inside the bucket
+            "default_acl": None,  # private: the bucket's policy decides, never public-read
+            "querystring_auth": True,
+            "file_overwrite": False,  # a taken name gets a suffix, as on the file system
+            "object_parameters": {"ServerSideEncryption": _sse} if _sse else {},
+            # Opening an object downloads it whole into a spooled temp file: past this size it
+            # spools to disk (TMPDIR) instead of memory (django-storages' default 0 = all in memory).
+            "max_memory_size": 16 * 1024 * 1024,
+        },
+    }
+elif MEDIA_STORAGE != "filesystem":
+    raise ImproperlyConfigured(f"MEDIA_STORAGE={MEDIA_STORAGE!r}: use filesystem or s3.")
 FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
@@ -276,6 +308,9 @@ SER_REQUEUE_AFTER_S = env.int("SER_REQUEUE_AFTER_S", default=10 * 60)
 # its worker process; the sweeper re-queues it. Plain FunASR fp32 measured RTF 0.37 here.
 SER_RUNNING_DEADLINE_RTF = env.float("SER_RUNNING_DEADLINE_RTF", default=1.0)
 SER_RUNNING_DEADLINE_MIN_S = env.float("SER_RUNNING_DEADLINE_MIN_S", default=10 * 60)
+# Processing seconds per second of audio that queue estimates assume until analyses on this host
+# have measured it (the bf16 fast path measured 0.066 on 2 cores; int8/fp32 are slower).
+SER_ESTIMATE_RTF = env.float("SER_ESTIMATE_RTF", default=0.1)
 # Runs of one recording that may end without a result before it is failed with a reason.
 SER_MAX_ATTEMPTS = env.int("SER_MAX_ATTEMPTS", default=3)
 CELERY_BEAT_SCHEDULE = {
@@ -290,7 +325,15 @@ CELERY_TASK_ALWAYS_EAGER = False
 SER_MODEL = env.str("SER_MODEL", default="iic/emotion2vec_plus_large")
 SER_MODEL_HUB = env.str("SER_MODEL_HUB", default="ms")  # "ms" (ModelScope) or "hf"
 SER_DEVICE = env.str("SER_DEVICE", default="cpu")
-SER_THREADS = env.int("SER_THREADS", default=os.cpu_count() or 1)
+# torch threads per worker process; 0 = the host's cores // the worker's concurrency (at least 1).
+SER_THREADS = env.int("SER_THREADS", default=0)
+# The GPU queue: recordings go there while a worker consuming it is alive (it announces itself in
+# the cache every SER_GPU_HEARTBEAT_S), else to the CPU queue (CELERY_QUEUE).
+SER_GPU_QUEUE = env.str("SER_GPU_QUEUE", default="gpu")
+SER_GPU_HEARTBEAT_S = env.int("SER_GPU_HEARTBEAT_S", default=30)
+# GPU memory the emotion model's batches may use (activations, beyond the weights): the worker
+# measures what a second of audio costs on its GPU at load and batches up to this.
+SER_GPU_MEMORY_BUDGET_MB = env.int("SER_GPU_MEMORY_BUDGET_MB", default=4096)
 SER_MAX_UPLOAD_BYTES = env.int("SER_MAX_UPLOAD_BYTES", default=1024 * 1024 * 1024)
 SER_MAX_DURATION_S = env.float("SER_MAX_DURATION_S", default=4 * 60 * 60)
 SER_PRECISION = env.str("SER_PRECISION", default="auto")  # auto | fp32 | bf16 | int8

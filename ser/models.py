@@ -9,6 +9,8 @@ import uuid
 import numpy as np
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
 
 from patients.models import OwnedQuerySet
 from ser.engine.labels import EMOTIONS
@@ -65,11 +67,20 @@ class AnalysisJob(models.Model):
     error = models.TextField(blank=True, help_text="Why the analysis failed, in words for the user.")
     attempts = models.PositiveSmallIntegerField(default=0, help_text="Analysis runs started.")
     created_at = models.DateTimeField(auto_now_add=True)
+    # The job's place in the queue: set when it is created and when it is queued again (retry,
+    # re-analysis), not when the sweeper merely re-sends its message, so a job keeps its place.
+    queued_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     objects = AnalysisJobQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            # Queue positions count the pending jobs queued earlier (ser.selectors.queue_estimates).
+            models.Index(fields=["queued_at"], name="job_pending_queue", condition=Q(status="pending")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_status_display()} ({self.progress}%)"
@@ -137,6 +148,8 @@ class EmotionAnalysis(models.Model):
 
     class Meta:
         ordering = ["-updated_at"]
+        # The queue estimate measures the RTF over the most recent analyses.
+        indexes = [models.Index(fields=["-updated_at"], name="analysis_recent")]
         constraints = [
             models.UniqueConstraint(
                 fields=["recording", "model_variant"], name="one_analysis_per_recording_and_variant"

@@ -21,6 +21,7 @@ from django.core.files.storage import Storage
 from django.db import transaction
 
 from sessions.receivers import delete_stored_file
+from sessions.storage import local_folder
 
 from .models import DOWNLOADS
 
@@ -47,10 +48,11 @@ def prune_empty_folders(storage: Storage, folders: Iterable[str]) -> None:
     to remove; `rmdir` refuses a folder that is not empty, so a file written meanwhile is safe."""
     for folder in set(folders):
         while "/" in folder:
-            try:
-                os.rmdir(storage.path(folder))
-            except NotImplementedError:  # object storage: folders are only name prefixes
+            path = local_folder(storage, folder)
+            if path is None:  # object storage: folders are only name prefixes
                 return
+            try:
+                os.rmdir(path)
             except FileNotFoundError:  # already removed: its parent may still be left
                 pass
             except OSError:  # not empty: another variant's files, or a file written meanwhile

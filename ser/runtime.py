@@ -3,6 +3,7 @@ segment shape. The worker, the web process and the batch CLI all build them here
 
 from __future__ import annotations
 
+import logging
 import threading
 
 from django.conf import settings
@@ -10,20 +11,29 @@ from django.conf import settings
 from ser.engine.model import EmotionModel
 from ser.engine.vad import VadConfig
 
+from .workers import torch_threads
+
+log = logging.getLogger(__name__)
 _model: EmotionModel | None = None
 _model_lock = threading.Lock()
 
 
 def load_model(*, source: str | None = None, precision: str | None = None) -> EmotionModel:
-    """A new model from the SER_* settings (`source`/`precision` override them)."""
-    return EmotionModel.load(
+    """A new model from the SER_* settings (`source`/`precision` override them), on this process's
+    share of the host's cores; on a GPU, batched up to SER_GPU_MEMORY_BUDGET_MB."""
+    threads, basis = torch_threads()
+    model = EmotionModel.load(
         source or settings.SER_MODEL,
         device=settings.SER_DEVICE,
-        threads=settings.SER_THREADS,
+        threads=threads,
         hub=settings.SER_MODEL_HUB,
         precision=precision or settings.SER_PRECISION,
         batch_seconds=settings.SER_BATCH_SECONDS,
     )
+    log.info("emotion model on %d torch thread%s (%s)", threads, "" if threads == 1 else "s", basis)
+    if model.info.device.startswith("cuda"):
+        model.fit_batches_to_memory(settings.SER_GPU_MEMORY_BUDGET_MB * 2**20)
+    return model
 
 
 def get_model() -> EmotionModel:

@@ -1,5 +1,6 @@
-"""Reads of the analysis app: a session's recordings with their job and the analysis to show (its
-nine scores, its segments, the moments to review), and an analysis's downloadable files."""
+"""Reads of the analysis app: a session's recordings with their job (and, while queued or running,
+its queue estimate from ser/estimates.py) and the analysis to show (its nine scores, its segments,
+the moments to review), and an analysis's downloadable files."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from patients.models import Patient
 from ser.engine.labels import EMOTIONS
 from sessions.models import Recording, TherapySession
 
+from .estimates import QueueEstimate, queue_estimates
 from .models import DOWNLOADS, AnalysisJob, EmotionAnalysis
 
 _TYPES = {
@@ -219,6 +221,7 @@ class RecordingView:
     job: AnalysisJob
     analysis: EmotionAnalysis | None  # the most recent analysis, if any
     moments: Moments | None = None
+    estimate: QueueEstimate | None = None  # while queued or running
 
     @property
     def downloads(self) -> list[str]:
@@ -243,13 +246,20 @@ def recordings_with_jobs(*, session: TherapySession) -> QuerySet[Recording]:
 
 
 def session_recordings(*, session: TherapySession) -> list[RecordingView]:
+    recordings = list(recordings_with_jobs(session=session))
+    jobs = {r.pk: getattr(r, "job", None) or AnalysisJob(recording=r) for r in recordings}
+    # The queued and running ones estimated together: the same few queries however many.
+    estimates = queue_estimates(recording_ids=[pk for pk, job in jobs.items() if job.active])
     out = []
-    for recording in recordings_with_jobs(session=session):
-        job = getattr(recording, "job", None) or AnalysisJob(recording=recording)
+    for recording in recordings:
+        job = jobs[recording.pk]
         analyses = list(recording.analyses.all())  # newest first (Meta.ordering)
         analysis = analyses[0] if analyses else None
         moments = moments_to_review(analysis=analysis) if analysis is not None else None
-        out.append(RecordingView(recording, job, analysis, moments))
+        estimate = estimates.get(recording.pk)
+        if estimate is not None and estimate.status != job.status:
+            estimate = None  # the job moved on between the two reads; the page's script catches up
+        out.append(RecordingView(recording, job, analysis, moments, estimate))
     return out
 
 

@@ -3,7 +3,6 @@ commit, re-sent by the sweeper) and the analysis itself, run and saved idempoten
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import tempfile
 from datetime import datetime, timedelta
@@ -26,8 +25,9 @@ from ser.engine.model import ModelUnavailableError
 from ser.engine.outputs import artifacts
 from ser.engine.pipeline import Analysis, NoSpeechError, analyse_file
 from sessions.models import Recording
+from sessions.storage import local_copy
 
-from . import runtime
+from . import runtime, workers
 from .models import DOWNLOADS, AnalysisJob, EmotionAnalysis
 
 __all__ = [
@@ -49,7 +49,7 @@ class StoredAudioIntegrityError(RuntimeError):
 
 def job_create(*, recording: Recording) -> AnalysisJob:
     """The recording's job, in the caller's transaction; its task is sent once that commits."""
-    job = AnalysisJob(recording=recording)
+    job = AnalysisJob(recording=recording, queued_at=timezone.now())
     job.full_clean(validate_unique=False)
     job.save(force_insert=True)
     recording_id = str(recording.pk)
@@ -63,8 +63,15 @@ ANALYSE_TASK = "ser.tasks.analyse_recording"
 
 def publish(recording_id: str) -> None:
     """Put the analysis task on the broker: the recording id only, never PHI. No time limits in
-    the message (explicit None): the worker applies its own SER_TASK_*_TIME_LIMIT settings."""
-    current_app.send_task(ANALYSE_TASK, args=(recording_id,), time_limit=None, soft_time_limit=None)
+    the message (explicit None): the worker applies its own SER_TASK_*_TIME_LIMIT settings. To the
+    GPU queue while a GPU worker is alive, else to the default (CPU) queue."""
+    current_app.send_task(
+        ANALYSE_TASK,
+        args=(recording_id,),
+        time_limit=None,
+        soft_time_limit=None,
+        queue=workers.gpu_queue(),  # None: the default queue
+    )
 
 
 def _send(recording_id: str) -> bool:
@@ -154,10 +161,12 @@ def job_retry(*, recording: Recording) -> AnalysisJob:
 
 
 def _requeue(job: AnalysisJob, recording: Recording) -> None:
-    """The job back to the start (pending, nothing counted), the task sent once this commits."""
+    """The job back to the start (pending, nothing counted) and to the back of the queue, the
+    task sent once this commits."""
     job.status, job.stage, job.error = AnalysisJob.Status.PENDING, AnalysisJob.Stage.QUEUED, ""
     job.attempts = job.progress = job.segments_done = job.segments_total = 0
     job.started_at = job.finished_at = None
+    job.queued_at = timezone.now()
     job.full_clean(validate_unique=False)
     job.save()
     recording_id = str(recording.pk)
@@ -196,11 +205,6 @@ def recording_reanalyse(*, recording: Recording, channel: str, granularity: str)
         AuditEvent.Action.UPDATE, recording, detail=f"re-analysis: {before} -> {channel}/{granularity}"
     )
     return job
-
-
-def _sha256_of(recording: Recording) -> str:
-    with recording.file.open("rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def analysis_run(*, recording_id: str) -> EmotionAnalysis | None:
@@ -259,23 +263,26 @@ def analysis_run(*, recording_id: str) -> EmotionAnalysis | None:
 
     # The processed audio is spooled into this folder while decoding; it goes into storage with the
     # other files and the folder is removed whatever happens (stored, failed, or an exception).
+    # The recording is read from storage once, into a local copy there (the engine's decoders need
+    # a file path; object storage has none), hashed in the same pass for the integrity check.
     with tempfile.TemporaryDirectory(prefix="ser-analysis-") as tmp:
         try:
-            if _sha256_of(recording) != recording.sha256:
-                raise StoredAudioIntegrityError(
-                    "The stored audio does not match the SHA-256 recorded at upload; it was not analysed. "
-                    "Upload the recording again."
+            with local_copy(recording.file, folder=tmp) as stored:
+                if stored.sha256 != recording.sha256:
+                    raise StoredAudioIntegrityError(
+                        "The stored audio does not match the SHA-256 recorded at upload; it was not "
+                        "analysed. Upload the recording again."
+                    )
+                result = analyse_file(
+                    stored.path,
+                    runtime.get_model(),
+                    granularity=recording.granularity,
+                    channel=recording.channel,
+                    vad=runtime.vad_config(),
+                    max_duration_s=settings.SER_MAX_DURATION_S,
+                    progress=progress,
+                    audio_out=Path(tmp) / "processed_audio.wav",
                 )
-            result = analyse_file(
-                recording.file.path,
-                runtime.get_model(),
-                granularity=recording.granularity,
-                channel=recording.channel,
-                vad=runtime.vad_config(),
-                max_duration_s=settings.SER_MAX_DURATION_S,
-                progress=progress,
-                audio_out=Path(tmp) / "processed_audio.wav",
-            )
         except FileNotFoundError:
             job_fail(
                 recording_id=recording_id,

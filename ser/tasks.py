@@ -8,13 +8,14 @@ and again. Loaded lazily, a replacement child is up at once and takes the redeli
 from __future__ import annotations
 
 import logging
+import threading
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
-from celery.signals import worker_init
+from celery.signals import worker_init, worker_ready, worker_shutdown
 from django.db import InterfaceError, OperationalError
 
-from . import services
+from . import services, workers
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,34 @@ def requeue_stale_recordings() -> int:
     from django.conf import settings
 
     return services.requeue_stale(older_than_s=settings.SER_REQUEUE_AFTER_S)
+
+
+@worker_init.connect
+def _record_concurrency(sender: object = None, **_: object) -> None:
+    """The pool's processes inherit it and size their torch threads by it (ser.workers)."""
+    workers.record_concurrency(getattr(sender, "concurrency", None))
+
+
+_heartbeat_stop = threading.Event()
+
+
+@worker_ready.connect
+def _announce_gpu_worker(sender: object = None, **_: object) -> None:
+    """A worker consuming the GPU queue tells the web processes so, to have recordings sent to it."""
+    from django.conf import settings
+
+    app = getattr(sender, "app", None)
+    consumed = set(app.amqp.queues.consume_from or {}) if app is not None else set()
+    if settings.SER_GPU_QUEUE and settings.SER_GPU_QUEUE in consumed:
+        hostname = str(getattr(sender, "hostname", "") or "gpu-worker")
+        log.info("consuming the GPU queue %r: announcing this worker", settings.SER_GPU_QUEUE)
+        _heartbeat_stop.clear()
+        workers.start_gpu_heartbeat(hostname, _heartbeat_stop)
+
+
+@worker_shutdown.connect
+def _stop_heartbeat(**_: object) -> None:
+    _heartbeat_stop.set()
 
 
 @worker_init.connect

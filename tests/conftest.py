@@ -159,12 +159,12 @@ def _start_worker(settings, test_model_dir, log: Path, **env_overrides: str) -> 
                 "--loglevel",
                 "INFO",
                 "--concurrency",
-                "1",
+                env.get("TEST_WORKER_CONCURRENCY", "1"),
                 "--without-gossip",
                 "--without-mingle",
                 "--without-heartbeat",
                 "-Q",
-                settings.CELERY_TASK_DEFAULT_QUEUE,
+                env.get("TEST_WORKER_QUEUES", settings.CELERY_TASK_DEFAULT_QUEUE),
                 "-n",
                 f"tests-{os.getpid()}-{next(_counter)}@%h",
             ],
@@ -197,8 +197,9 @@ def worker(settings, test_model_dir, tmp_path):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def start_worker(settings, test_model_dir, tmp_path):  # type: ignore[no-untyped-def]
-    """Start real worker processes with extra environment (e.g. the worker's own time limits);
-    each is stopped at the end of the test. Returns (process, log path)."""
+    """Start real worker processes with extra environment (e.g. the worker's own time limits;
+    TEST_WORKER_CONCURRENCY and TEST_WORKER_QUEUES set its --concurrency and -Q); each is stopped
+    at the end of the test. Returns (process, log path)."""
     started: list[subprocess.Popen[bytes]] = []
 
     def start(**env: str) -> tuple[subprocess.Popen[bytes], Path]:

@@ -71,7 +71,7 @@ class LoadedModel:
     tokens: list[str]  # the classifier's labels, in output order
     device: str
     normalize: bool  # layer-norm the waveform first, as FunASR's inference does
-    precision: str  # the numeric path actually set up: fp32, bf16 or int8
+    precision: str  # the numeric path actually set up: fp32, bf16, fp16 (GPU) or int8
     report: LoadReport
 
     @property
@@ -423,7 +423,7 @@ def _build(source: str, precision: str, report: LoadReport, *, lean: bool, **opt
 def load(
     source: str, *, precision: str, device: str = "cpu", threads: int = 1, hub: str = "ms"
 ) -> LoadedModel:
-    """Build the model with FunASR and set up the `precision` path (fp32, bf16 or int8): patched
+    """Build the model with FunASR and set up the `precision` path (fp32, bf16, fp16 or int8): patched
     where the installed FunASR has the expected shape, else unpatched in fp32."""
     options = {"device": device, "ncpu": threads, "hub": hub}
     report = LoadReport(funasr_version())

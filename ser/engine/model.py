@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 REQUIRED_FILES = ("config.yaml", "model.pt", "tokens.txt")
 KNOWN_VARIANTS = ("emotion2vec_plus_seed", "emotion2vec_plus_base", "emotion2vec_plus_large")
-PRECISIONS = ("auto", "fp32", "bf16", "int8")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16", "int8")
 # A file present in random-initialised test checkpoints (ser/testkit writes it): such a model's
 # outputs are meaningless and every result made with it says so.
 TEST_MARKER = "SER_TEST_CHECKPOINT"
@@ -125,10 +125,14 @@ def choose_precision(requested: str, device: str) -> str:
 
     if requested not in PRECISIONS:
         raise ValueError(f"SER_PRECISION must be one of {', '.join(PRECISIONS)}, not {requested!r}")
+    if requested == "fp16" and not device.startswith("cuda"):
+        raise ValueError("SER_PRECISION=fp16 runs on a GPU only (SER_DEVICE=cuda); on a CPU use auto")
     if requested != "auto":
         return requested
     if device.startswith("cuda"):
-        return "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "fp32"
+        if not torch.cuda.is_available():
+            return "fp32"
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
     flags = cpu_flags()
     if flags & {"avx512_bf16", "amx_bf16"}:
         return "bf16"
@@ -137,14 +141,29 @@ def choose_precision(requested: str, device: str) -> str:
     return "fp32"
 
 
+def batch_seconds_for(
+    budget_bytes: float, bytes_per_second: float, *, floor: float = 10.0, cap: float = 600.0
+) -> float:
+    """Seconds of audio per batch that fit `budget_bytes` at `bytes_per_second`: at least `floor`
+    (one longest segment must always fit, and the budget is a target, not a guard), at most `cap`."""
+    return float(min(cap, max(floor, budget_bytes / max(bytes_per_second, 1.0))))
+
+
 class EmotionModel:
     """A loaded emotion2vec+ model. Calls are serialised by a lock."""
 
     def __init__(
-        self, loaded: LoadedModel, info: ModelInfo, order: list[int], *, batch_seconds: float = 10.0
+        self,
+        loaded: LoadedModel,
+        info: ModelInfo,
+        order: list[int],
+        *,
+        batch_seconds: float = 10.0,
+        threads: int = 1,
     ) -> None:
         self._loaded = loaded
         self.info = info
+        self.threads = threads  # torch intra-op threads this process runs the model on
         self.load_report: LoadReport = loaded.report  # how FunASR was patched, or why not
         self._order = order
         self._lock = threading.Lock()
@@ -237,7 +256,7 @@ class EmotionModel:
             info.precision,
             loaded.report,
         )
-        return cls(loaded, info, order, batch_seconds=batch_seconds)
+        return cls(loaded, info, order, batch_seconds=batch_seconds, threads=threads)
 
     # -- scoring ---------------------------------------------------------------------------
 
@@ -281,11 +300,36 @@ class EmotionModel:
             batches.append([i])
         return batches
 
+    def fit_batches_to_memory(self, budget_bytes: int, *, probe_s: float = 10.0) -> float:
+        """On a GPU: measure what a second of audio costs in device memory beyond the weights (one
+        probe batch), and batch up to `budget_bytes` of it from then on. Returns batch_seconds."""
+        import torch
+
+        device = torch.device(self.info.device)
+        probe = np.zeros(int(probe_s * 16000), np.float32)
+        probe[::97] = 0.01  # not all-zero: layer norm of a constant input is degenerate
+        torch.cuda.synchronize(device)
+        torch.cuda.reset_peak_memory_stats(device)
+        before = torch.cuda.memory_allocated(device)
+        with self._lock:
+            self._run([probe], frames=True)
+        torch.cuda.synchronize(device)
+        per_second = max(1.0, (torch.cuda.max_memory_allocated(device) - before) / probe_s)
+        self.batch_seconds = batch_seconds_for(budget_bytes, per_second)
+        log.info(
+            "GPU batches: %.1f MB per audio second, up to %.0f s per batch (budget %d MB)",
+            per_second / 2**20,
+            self.batch_seconds,
+            budget_bytes // 2**20,
+        )
+        return self.batch_seconds
+
     def _autocast(self) -> Any:
         import torch
 
-        if self.info.precision == "bf16":
-            return torch.autocast(device_type=self.info.device.split(":")[0], dtype=torch.bfloat16)
+        dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(self.info.precision)
+        if dtype is not None:
+            return torch.autocast(device_type=self.info.device.split(":")[0], dtype=dtype)
         return contextlib.nullcontext()
 
     def _run(self, wavs: list[np.ndarray], *, frames: bool) -> list[Scores]:

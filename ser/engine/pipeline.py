@@ -289,5 +289,5 @@ def _score(
         processing_s=0.0,
         segments=segments,
         frames=frames,
-        timings={"model_s": t_model},
+        timings={"model_s": t_model, "threads": float(model.threads)},
     )

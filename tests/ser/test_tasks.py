@@ -24,7 +24,13 @@ def test_the_message_carries_no_time_limits_so_the_workers_own_settings_apply(mo
     # Without the explicit None, Celery copies the sending process's task limits into the header
     # and the worker's SER_TASK_*_TIME_LIMIT would never apply.
     assert sent == [
-        {"name": services.ANALYSE_TASK, "args": ("abc",), "time_limit": None, "soft_time_limit": None}
+        {
+            "name": services.ANALYSE_TASK,
+            "args": ("abc",),
+            "time_limit": None,
+            "soft_time_limit": None,
+            "queue": None,  # no GPU worker alive: the default queue
+        }
     ]
 
 

@@ -15,6 +15,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.text import get_valid_filename
 
+from ser.engine.model import PRECISIONS
+
 
 class Command(BaseCommand):
     help = __doc__
@@ -27,7 +29,7 @@ class Command(BaseCommand):
         parser.add_argument("--channel", choices=["mix", "left", "right"], default="mix")
         parser.add_argument("--embedding", action="store_true", help="also write embedding.npy")
         parser.add_argument("--model", default=None, help="hub id or model directory (default: SER_MODEL)")
-        parser.add_argument("--precision", default=None, choices=["auto", "fp32", "bf16", "int8"])
+        parser.add_argument("--precision", default=None, choices=list(PRECISIONS))
 
     def handle(self, *args: Any, **opts: Any) -> None:
         from tqdm import tqdm

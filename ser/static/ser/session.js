@@ -1,6 +1,7 @@
 // The session page: uploads with progress (drag and drop, or recorded in the browser), then the
-// analysis state of each recording, polled from the API until it is done or failed: its stage
-// ("Detecting speech — 40 %", then "Analysing — 3 of 12 segments").
+// analysis state of each recording, polled from the API until it is done or failed: its place in
+// the queue, then its stage ("Detecting speech — 40 %", then "Analysing — 3 of 12 segments"), with
+// the estimated time to done.
 "use strict";
 (function () {
   const form = document.getElementById("upload-form");
@@ -34,8 +35,12 @@
     fetch(statusUrl(id), {credentials: "same-origin", headers: {"Accept": "application/json"}})
       .then((r) => r.json()).then((rec) => {
         const state = li.querySelector(".state"), bar = li.querySelector("progress");
-        if (rec.status === "pending") { state.textContent = "Queued for analysis"; bar.value = 0; }
-        if (rec.status === "running") { state.textContent = stage(rec); bar.value = rec.progress; }
+        // The estimate in words ("2nd in the queue · about 3 min", "about 40 s left"), also on the
+        // recording's own section when the page shows it.
+        const estimate = document.querySelector('section.recording[data-recording="' + id + '"] .estimate');
+        if (estimate && rec.estimate) { estimate.textContent = rec.estimate; estimate.title = rec.estimate_basis; }
+        if (rec.status === "pending") { state.textContent = rec.estimate || "Queued for analysis"; bar.value = 0; }
+        if (rec.status === "running") { state.textContent = stage(rec) + (rec.estimate ? " · " + rec.estimate : ""); bar.value = rec.progress; }
         if (rec.status === "failed") { state.textContent = "Could not be analysed: " + rec.error; li.classList.add("failed"); maybeReload(); return; }
         if (rec.status === "done") { state.textContent = "Done"; bar.value = 100; li.classList.add("done"); maybeReload(); return; }
         setTimeout(() => poll(li, id), 1500);
