@@ -75,6 +75,8 @@ def _onnx_session() -> Any:
 
             import onnxruntime
 
+            _import_silero()  # silero_vad.data's package sets torch to one thread when imported
+
             options = onnxruntime.SessionOptions()
             options.intra_op_num_threads = 1
             options.inter_op_num_threads = 1

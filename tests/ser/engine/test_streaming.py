@@ -259,14 +259,18 @@ def test_only_digital_silence_is_skipped_and_silero_starts_afresh_after_it(fake_
     assert 2 * BLOCK - 0.1 * SR <= regions[1][0] < 2 * BLOCK + 0.5 * SR
 
 
-def test_silero_runs_on_one_onnxruntime_thread_and_leaves_torchs_threads_alone(talk) -> None:  # type: ignore[no-untyped-def]
+def test_silero_runs_on_one_onnxruntime_thread_and_leaves_torchs_threads_alone(talk, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import torch
 
-    options = vad._onnx_session().get_session_options()
-    assert (options.intra_op_num_threads, options.inter_op_num_threads) == (1, 1)
+    for name in [m for m in sys.modules if m == "silero_vad" or m.startswith("silero_vad.")]:
+        monkeypatch.delitem(sys.modules, name)  # the session below imports silero_vad afresh
+    monkeypatch.setattr(vad, "_session", None)
     before = torch.get_num_threads()
     torch.set_num_threads(2)
     try:
+        options = vad._onnx_session().get_session_options()
+        assert (options.intra_op_num_threads, options.inter_op_num_threads) == (1, 1)
+        assert "silero_vad" in sys.modules and torch.get_num_threads() == 2
         detector = SpeechDetector(VadConfig())
         detector.feed(load_16k_mono(talk))
         assert detector.regions()
