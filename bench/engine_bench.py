@@ -44,7 +44,23 @@ def log(msg: str) -> None:
 
 
 def peak_rss_mb() -> float:
+    """This process's own high-water mark (VmHWM): ru_maxrss of a child starts from its parent's."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def reset_peak_rss() -> bool:
+    """Start a new high-water mark from the current RSS (Linux: write 5 to clear_refs)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
 
 
 # --------------------------------------------------------------------------- the recording
@@ -156,9 +172,12 @@ def child_ours(
     model = EmotionModel.load(model_dir, threads=threads, precision=precision, batch_seconds=batch_seconds)
     load_s = time.perf_counter() - t
     load_peak = peak_rss_mb()
+    # The analysis's own peak: the high-water mark restarts from the loaded worker's RSS.
+    analysis_peak_measured = reset_peak_rss()
     t = time.perf_counter()
     result = analyse_file(audio, model, channel=channel, vad=VadConfig(max_segment_s=max_segment_s))
     seconds = time.perf_counter() - t
+    analysis_peak = peak_rss_mb() if analysis_peak_measured else None
     np.savez(
         out,
         starts=[s.start_s for s in result.segments],
@@ -173,9 +192,98 @@ def child_ours(
         "segments": len(result.segments),
         "speech_s": result.analysed_s,
         "timings": result.timings,
-        "peak_rss_mb": peak_rss_mb(),
+        "peak_rss_mb": max(load_peak, analysis_peak or peak_rss_mb()),
         "load_peak_rss_mb": load_peak,
+        "analysis_peak_rss_mb": analysis_peak,
     }
+
+
+def child_worker(model_dir: str, audio: str, threads: int, precision: str, runs: int) -> dict:
+    """One worker process of the two-worker comparison: load, say so, wait for the go (a line on
+    stdin, so that side-by-side processes start together), then analyse the recording `runs` times."""
+    from ser.engine.model import EmotionModel
+    from ser.engine.pipeline import analyse_file
+
+    model = EmotionModel.load(model_dir, threads=threads, precision=precision)
+    print("ready", file=sys.stderr, flush=True)
+    sys.stdin.readline()
+    t = time.perf_counter()
+    audio_s = 0.0
+    for _ in range(runs):
+        audio_s += analyse_file(audio, model).duration_s
+    return {"seconds": time.perf_counter() - t, "audio_s": audio_s, "threads": threads}
+
+
+def side_by_side(model_dir: str, audio: str, precision: str, processes: int, threads: int, runs: int) -> dict:
+    """`processes` workers of `threads` torch threads each, started together once all have loaded;
+    total throughput = audio seconds analysed / wall seconds until the last one finished."""
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                __file__,
+                "--child",
+                "worker",
+                model_dir,
+                audio,
+                str(threads),
+                precision,
+                str(runs),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(processes)
+    ]
+    for p in procs:  # wait until every worker has loaded its model
+        assert p.stderr is not None
+        while (line := p.stderr.readline()) and line.strip() != "ready":
+            pass
+    t = time.perf_counter()
+    for p in procs:
+        assert p.stdin is not None
+        p.stdin.write("go\n")
+        p.stdin.flush()
+    results = []
+    for p in procs:
+        out, err = p.communicate()
+        if p.returncode != 0:
+            raise RuntimeError(err[-2000:])
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    wall = time.perf_counter() - t
+    audio_total = sum(r["audio_s"] for r in results)
+    return {"processes": processes, "threads": threads, "wall_s": wall, "throughput": audio_total / wall}
+
+
+def child_vad_contention(audio: str, seconds: float) -> dict:
+    """The product's VAD on `seconds` of the recording while another process keeps 2 torch threads
+    busy on the same cores (a second worker, a busy web process)."""
+    from ser.engine.audio import load_16k_mono
+    from ser.engine.vad import SpeechDetector, VadConfig
+
+    wav = load_16k_mono(audio, channel="mix")[: int(seconds * 16000)]
+    busy = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import torch\ntorch.set_num_threads(2)\na = torch.randn(1024, 1024)\nwhile True: a @ a",
+        ]
+    )
+    try:
+        time.sleep(3)  # let it get going
+        times = []
+        for _ in range(3):
+            t = time.perf_counter()
+            detector = SpeechDetector(VadConfig())
+            detector.feed(wav)
+            detector.regions()
+            times.append(time.perf_counter() - t)
+    finally:
+        busy.kill()
+        busy.wait()
+    return {"audio_s": wav.size / 16000, "median_s": float(np.median(times)), "max_s": float(max(times))}
 
 
 def child_reference(model_dir: str, audio: str, threads: int, segments: str, limit: int) -> dict:
@@ -188,13 +296,18 @@ def child_reference(model_dir: str, audio: str, threads: int, segments: str, lim
     wav = load_16k_mono(audio, channel="mix")
     n = min(limit, len(seg["starts"])) if limit > 0 else len(seg["starts"])
     pick = np.linspace(0, len(seg["starts"]) - 1, n).round().astype(int) if n else np.array([], int)
-    cos, diff = [], []
+    cos, diff, agree = [], [], []
     for i in pick:
         ref = model.score(wav[int(seg["starts"][i] * 16000) : int(seg["ends"][i] * 16000)])
         fast = seg["emb"][i]
         cos.append(float(np.dot(ref.embedding, fast) / np.linalg.norm(ref.embedding) / np.linalg.norm(fast)))
         diff.append(float(np.abs(ref.probabilities - seg["probs"][i]).max()))
+        top2 = np.sort(ref.probabilities)[-2:]
+        if top2[1] - top2[0] >= 0.05:  # fp32's top-1 leads clearly: the fast path must agree
+            agree.append(int(np.argmax(ref.probabilities)) == int(np.argmax(seg["probs"][i])))
     return {
+        "top1_agreement": float(np.mean(agree)) if agree else None,
+        "top1_segments": len(agree),
         "compared": int(len(pick)),
         "mean_cosine": float(np.mean(cos)) if cos else 1.0,
         "min_cosine": float(np.min(cos)) if cos else 1.0,
@@ -217,6 +330,12 @@ def main() -> None:
     ap.add_argument("--batch-seconds", type=float, default=10.0)
     ap.add_argument("--max-segment-s", type=float, default=10.0)
     ap.add_argument("--fidelity-segments", type=int, default=40, help="0 = all")
+    ap.add_argument(
+        "--workers",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="also compare 1 process × 2 threads with 2 processes × 1 thread (default: in full runs)",
+    )
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args()
 
@@ -224,6 +343,10 @@ def main() -> None:
         kind, *rest = args.child
         if kind == "baseline":
             result = child_baseline(rest[0], rest[1], int(rest[2]))
+        elif kind == "worker":
+            result = child_worker(rest[0], rest[1], int(rest[2]), rest[3], int(rest[4]))
+        elif kind == "vad":
+            result = child_vad_contention(rest[0], float(rest[1]))
         elif kind == "ours":
             result = child_ours(
                 rest[0], rest[1], int(rest[2]), rest[3], rest[4], rest[5], float(rest[6]), float(rest[7])
@@ -280,6 +403,22 @@ def main() -> None:
     log("fidelity: fp32 FunASR path, one segment at a time, on the same segments")
     ref = run_child(["--child", "reference", model_dir, str(audio), t, segs, str(args.fidelity_segments)])
     log(f"  {ref}")
+    log("VAD beside another process busy on 2 torch threads")
+    vad = run_child(["--child", "vad", str(audio), "30" if args.quick else "90"])
+    log(f"  {vad}")
+    workers: dict = {}
+    if args.workers if args.workers is not None else not args.quick:
+        precision = ours["precision"]
+        log("two workers' work: 1 process × 2 threads (the recording twice) vs 2 processes × 1 thread")
+        one = side_by_side(model_dir, str(audio), precision, processes=1, threads=2, runs=2)
+        log(f"  1 × 2: {one}")
+        two = side_by_side(model_dir, str(audio), precision, processes=2, threads=1, runs=1)
+        log(f"  2 × 1: {two}")
+        workers = {
+            "throughput_1x2": round(one["throughput"], 2),
+            "throughput_2x1": round(two["throughput"], 2),
+            "two_worker_ratio": round(two["throughput"] / one["throughput"], 3),
+        }
     summary = {
         "mode": "quick" if args.quick else "full",
         "model": f"emotion2vec+ {size} architecture, random-initialised",
@@ -295,15 +434,23 @@ def main() -> None:
         "precision": ours["precision"],
         "segments": ours["segments"],
         "speech_s_analysed": round(ours["speech_s"], 2),
-        "stages_s": {k: round(v, 2) for k, v in ours["timings"].items()},
+        "stages_s": {k: round(v, 2) for k, v in ours["timings"].items() if k.endswith("_s")},
         "fidelity_cosine": round(ref["mean_cosine"], 6),
         "fidelity_min_cosine": round(ref["min_cosine"], 6),
         "max_prob_diff": round(ref["max_prob_diff"], 6),
+        "top1_agreement": None if ref["top1_agreement"] is None else round(ref["top1_agreement"], 4),
+        "top1_segments": ref["top1_segments"],
         "fidelity_segments": ref["compared"],
         "patient_channel_s": round(patient["seconds"], 2),
         "patient_channel_rtf": round(patient["seconds"] / audio_s, 4),
         "peak_rss_mb": round(ours["peak_rss_mb"], 1),
         "load_peak_rss_mb": round(ours["load_peak_rss_mb"], 1),
+        "analysis_peak_rss_mb": None
+        if ours["analysis_peak_rss_mb"] is None
+        else round(ours["analysis_peak_rss_mb"], 1),
+        "vad_contended_s": round(vad["median_s"], 3),
+        "vad_contended_audio_s": round(vad["audio_s"], 1),
+        **workers,
         "baseline_peak_rss_mb": round(base["peak_rss_mb"], 1),
         "load_s": round(ours["load_s"], 2),
         "baseline_load_s": round(base["load_s"], 2),

@@ -36,3 +36,12 @@ def test_the_proxy_caps_bodies_at_the_apps_upload_limit() -> None:
     default_upload = 1024 * 1024 * 1024
     assert settings.SER_MAX_UPLOAD_BYTES == default_upload  # the limit the proxy is written for
     assert int(limit) * 1024 * 1024 == max_body_bytes()
+
+
+def test_the_gpu_worker_profile_consumes_the_queue_recordings_are_routed_to(settings) -> None:  # type: ignore[no-untyped-def]
+    services = _compose()["services"]
+    gpu = services["worker-gpu"]
+    assert gpu["profiles"] == ["gpu"] and gpu["environment"]["SER_DEVICE"] == "cuda"
+    assert gpu["command"].endswith(f"-Q ${{SER_GPU_QUEUE:-{settings.SER_GPU_QUEUE}}}")
+    assert "-Q clinic" in services["worker"]["command"]  # the CPU queue (CELERY_QUEUE's default)
+    assert services["minio"]["profiles"] == ["s3"]

@@ -12,7 +12,7 @@ from django.conf import settings
 
 def test_the_quick_benchmark_prints_the_figures(tmp_path) -> None:  # type: ignore[no-untyped-def]
     proc = subprocess.run(
-        [sys.executable, "bench/engine_bench.py", "--quick", "--cache", str(tmp_path)],
+        [sys.executable, "bench/engine_bench.py", "--quick", "--workers", "--cache", str(tmp_path)],
         cwd=Path(settings.BASE_DIR),
         capture_output=True,
         text=True,
@@ -30,7 +30,14 @@ def test_the_quick_benchmark_prints_the_figures(tmp_path) -> None:  # type: igno
         "fidelity_cosine",
         "max_prob_diff",
         "peak_rss_mb",
+        "load_peak_rss_mb",
+        "analysis_peak_rss_mb",
         "patient_channel_rtf",
+        "vad_contended_s",
+        "throughput_1x2",
+        "throughput_2x1",
+        "two_worker_ratio",
+        "top1_segments",
     ):
         assert isinstance(result[key], (int, float)), key
     assert result["audio_s"] >= 25

@@ -3,6 +3,7 @@ machine's CPU. The GPU path itself runs in test_gpu.py, skipped where there is n
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,7 @@ def test_a_cgroup_quota_caps_the_cores(tmp_path: Path, monkeypatch: pytest.Monke
     (tmp_path / "cpu.max").write_text("max 100000\n")
     assert host._cgroup_quota(tmp_path) is None
     monkeypatch.setattr(host, "_cgroup_quota", lambda: 1.5)
-    assert host.available_cores() == min(2, len(__import__("os").sched_getaffinity(0)))
+    assert host.available_cores() == min(2, len(os.sched_getaffinity(0)))
 
 
 def test_gpu_batches_fill_the_budget_within_bounds() -> None:
@@ -42,3 +43,16 @@ def test_fp16_is_for_gpus_and_auto_on_a_cpu_never_picks_it() -> None:
 
     if not torch.cuda.is_available():
         assert choose_precision("auto", "cuda") == "fp32"  # asked for a GPU that is not there
+
+
+def test_loading_caps_onednns_primitive_cache_unless_the_operator_set_it(
+    test_model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ser.engine.model import ONEDNN_CACHE_CAPACITY, EmotionModel
+
+    monkeypatch.delenv("ONEDNN_PRIMITIVE_CACHE_CAPACITY", raising=False)
+    EmotionModel.load(str(test_model_dir), threads=1, precision="fp32")
+    assert os.environ["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] == ONEDNN_CACHE_CAPACITY
+    monkeypatch.setenv("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "512")
+    EmotionModel.load(str(test_model_dir), threads=1, precision="fp32")
+    assert os.environ["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] == "512"
