@@ -16,6 +16,7 @@ from django.db.models import QuerySet
 from patients.models import Patient
 from ser.engine.labels import EMOTIONS
 from sessions.models import Recording, TherapySession
+from sessions.storage import open_stored
 
 from .estimates import QueueEstimate, queue_estimates
 from .models import DOWNLOADS, AnalysisJob, EmotionAnalysis
@@ -284,7 +285,7 @@ def analysis_download(*, analysis: EmotionAnalysis, name: str) -> Download | Non
         np.save(handle, frames)
         handle.seek(0)
     else:
-        handle = getattr(analysis, DOWNLOADS[name]).open("rb")
+        handle = open_stored(getattr(analysis, DOWNLOADS[name]))
     return Download(
         handle=handle,
         content_type=_TYPES[name[name.rfind(".") :]],

@@ -21,6 +21,7 @@ from . import services
 from .forms import SessionEditForm, SessionForm
 from .models import Recording, TherapySession
 from .ranges import includes_first_byte, ranged_file_response, requested_range
+from .storage import open_stored
 
 
 @login_required
@@ -68,7 +69,7 @@ def recording_audio(request: HttpRequest, pk: str) -> HttpResponseBase:
     name = recording.file.name or ""
     response = ranged_file_response(
         request,
-        recording.file.open("rb"),
+        open_stored(recording.file),
         size=recording.file.size,
         content_type=mimetypes.guess_type(name)[0] or "application/octet-stream",
         spec=spec,

@@ -188,11 +188,17 @@ def test_it_runs_upload_analysis_downloads_and_delete_on_s3(  # type: ignore[no-
     np.testing.assert_allclose(np.load(io.BytesIO(_body(embedding))), analysis.embedding_array(), rtol=1e-6)
     processed_key = f"{PREFIX}/{analysis.audio_file.name}"
     processed = bucket.get_object(Bucket=BUCKET, Key=processed_key)["Body"].read()
+    # What the web app asks S3 for: a seek must fetch from its position on, never the whole object.
+    fetched: list[str | None] = []
+    storages["default"].connection.meta.client.meta.events.register(
+        "provide-client-params.s3.GetObject", lambda params, **_: fetched.append(params.get("Range"))
+    )
     wav = api.get(
         reverse("ser:download", args=[analysis.pk, "processed_audio.wav"]), HTTP_RANGE="bytes=44-1043"
     )
     assert wav.status_code == 206 and _body(wav) == processed[44:1044]
     assert wav["Content-Range"] == f"bytes 44-1043/{len(processed)}"
+    assert fetched == ["bytes=44-"]
 
     # The recording's own audio, seeking as the player does.
     audio = api.get(reverse("sessions:audio", args=[recording.pk]), HTTP_RANGE="bytes=1000-1999")
@@ -200,6 +206,7 @@ def test_it_runs_upload_analysis_downloads_and_delete_on_s3(  # type: ignore[no-
     assert _body(audio) == content[1000:2000]
     whole = api.get(reverse("sessions:audio", args=[recording.pk]))
     assert whole.status_code == 200 and _body(whole) == content
+    assert fetched == ["bytes=44-", "bytes=1000-", "bytes=0-"]  # one streamed GET per request
 
     # Nothing went to the local media folder, and the worker's temp copies are all gone.
     assert _files_under(media) == []

@@ -88,3 +88,57 @@ def test_local_folder_is_a_path_on_the_file_system_only(tmp_path: Path) -> None:
         tmp_path / "analyses" / "x"
     )
     assert local_folder(_VanishingStorage(), "analyses/x") is None  # object stores: no folders
+
+
+class _Object:
+    """The two calls ObjectReader makes of a boto3 S3 Object (the real one runs in
+    tests/integration/test_object_storage.py against an S3 server)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.ranges: list[str] = []
+
+    @property
+    def content_length(self) -> int:
+        return len(self.data)
+
+    def get(self, Range: str) -> dict:  # noqa: N803 (boto3's name)
+        self.ranges.append(Range)
+        start = int(Range.removeprefix("bytes=").rstrip("-"))
+        if start >= len(self.data):
+            from botocore.exceptions import ClientError
+
+            raise ClientError(
+                {"Error": {"Code": "InvalidRange"}, "ResponseMetadata": {"HTTPStatusCode": 416}}, "GetObject"
+            )
+        return {
+            "Body": io.BytesIO(self.data[start:]),
+            "ContentRange": f"bytes {start}-{len(self.data) - 1}/{len(self.data)}",
+        }
+
+
+class _Bucket:
+    def __init__(self, obj: _Object) -> None:
+        self.obj = obj
+
+    def Object(self, key: str) -> _Object:  # noqa: N802 (boto3's name)
+        return self.obj
+
+
+def test_the_object_reader_streams_from_each_seek_position_in_one_request() -> None:
+    from sessions.storage import ObjectReader
+
+    data = bytes(range(256)) * 40
+    obj = _Object(data)
+    reader = ObjectReader(_Bucket(obj), "k", name="r.wav")
+    assert reader.read(10) == data[:10] and reader.read(5) == data[10:15]  # one GET, read on
+    assert reader.seek(0, io.SEEK_END) == len(data) and reader.tell() == len(data)
+    assert reader.read(4) == b""  # at the end: no request that would be refused
+    reader.seek(1000)
+    assert reader.read() == data[1000:]
+    assert obj.ranges == ["bytes=0-", "bytes=1000-"]
+    reader.seek(len(data) + 5)
+    reader._size = None  # an unknown size: the store's "invalid range" answer is the end too
+    assert reader.read(3) == b""
+    reader.close()
+    assert reader.closed
