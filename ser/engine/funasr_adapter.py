@@ -234,17 +234,17 @@ def _release_pages(tensor: Any) -> int:
     import ctypes
     import mmap
 
+    from .host import libc
+
     page = mmap.PAGESIZE
     start = tensor.data_ptr()
     end = start + tensor.numel() * tensor.element_size()
     first, last = -(-start // page) * page, end // page * page
     if last <= first:
         return 0
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        if libc.madvise(ctypes.c_void_p(first), ctypes.c_size_t(last - first), _MADV_DONTNEED) != 0:
-            return 0
-    except (OSError, AttributeError):
+    c = libc()
+    madvise = getattr(c, "madvise", None)
+    if madvise is None or madvise(ctypes.c_void_p(first), ctypes.c_size_t(last - first), _MADV_DONTNEED) != 0:
         return 0
     return last - first
 

@@ -3,9 +3,12 @@ processes should use so that they together fill the cores without oversubscribin
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import math
 import os
 from pathlib import Path
+from typing import Any
 
 
 def available_cores() -> int:
@@ -44,3 +47,12 @@ def threads_per_process(concurrency: int, cores: int | None = None) -> int:
     waiting for each other's threads; two of one thread each do not."""
     cores = available_cores() if cores is None else cores
     return max(1, cores // max(1, concurrency))
+
+
+@functools.cache
+def libc() -> Any:
+    """The C library, for madvise and malloc_trim; None where it cannot be loaded."""
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None

@@ -24,6 +24,7 @@ import numpy as np
 
 from . import funasr_adapter
 from .funasr_adapter import FunASRIncompatibleError, LoadedModel, LoadReport, ModelUnavailableError
+from .host import libc
 from .labels import EMOTIONS, LabelError, reorder_indices
 
 log = logging.getLogger(__name__)
@@ -150,12 +151,9 @@ def choose_precision(requested: str, device: str) -> str:
 def _return_freed_memory() -> None:
     """Hand the activations' freed heap back to the system (glibc keeps it otherwise): a worker
     idles between recordings at its loaded size, not at its busiest."""
-    import ctypes
-
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc
-        pass
+    trim = getattr(libc(), "malloc_trim", None)  # glibc only
+    if trim is not None:
+        trim(0)
 
 
 def batch_seconds_for(
