@@ -343,6 +343,9 @@ SER_BATCH_SECONDS = env.float("SER_BATCH_SECONDS", default=10.0)
 SER_MIN_SEGMENT_S = env.float("SER_MIN_SEGMENT_S", default=1.0)
 SER_MAX_SEGMENT_S = env.float("SER_MAX_SEGMENT_S", default=10.0)
 SER_MERGE_GAP_S = env.float("SER_MERGE_GAP_S", default=0.5)
+# Voice measures (pitch, loudness, rate, pauses, voice quality; ser/engine/voice.py) on the same
+# segments as the emotion model; off saves their cost (a few % of the analysis time).
+SER_VOICE = env.bool("SER_VOICE", default=True)
 # Django keeps uploads larger than this in a temp file rather than memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -351,6 +354,29 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FLAG_TREND_SESSIONS = env.int("FLAG_TREND_SESSIONS", default=4)  # K: look at the last K sessions
 FLAG_TREND_MIN_RISE = env.float("FLAG_TREND_MIN_RISE", default=0.10)  # rise of sad + fearful share
 FLAG_MIN_SPEECH_S = env.float("FLAG_MIN_SPEECH_S", default=60.0)  # less speech → less reliable
+# Voice flags: a measure outside the patient's baseline band (baseline mean ± VOICE_BAND_SD × SD,
+# at least ± VOICE_BAND_MIN_REL × the mean) in each of the last VOICE_FLAG_SESSIONS sessions, on
+# the same side. VOICE_FLAG_MEASURES: which measures may raise a flag (all are plotted).
+VOICE_FLAG_SESSIONS = env.int("VOICE_FLAG_SESSIONS", default=2)
+VOICE_BAND_SD = env.float("VOICE_BAND_SD", default=2.0)
+VOICE_BAND_MIN_REL = env.float("VOICE_BAND_MIN_REL", default=0.05)
+VOICE_FLAG_MEASURES = env.list(
+    "VOICE_FLAG_MEASURES",
+    default=[
+        "f0_median_hz",
+        "f0_sd_st",
+        "intensity_median_db",
+        "intensity_sd_db",
+        "speech_rate",
+        "articulation_rate",
+        "pause_ratio",
+        "pause_mean_s",
+        "pauses_per_min",
+        "jitter_local",
+        "shimmer_local",
+        "hnr_db",
+    ],
+)
 # "Moments to review" on the session page: this many segments per criterion (highest sad + fearful
 # + angry share; furthest from the patient's baseline profile), each at least 1 s long.
 MOMENTS_TO_REVIEW = env.int("MOMENTS_TO_REVIEW", default=5)

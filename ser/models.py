@@ -24,6 +24,7 @@ DOWNLOADS = {
     "processed_audio.wav": "audio_file",
     "frames.npz": "frames_file",
     "segments.npz": "segment_embeddings_file",
+    "voice.npz": "voice_file",
 }
 
 
@@ -133,13 +134,20 @@ class EmotionAnalysis(models.Model):
     segments = models.JSONField(
         default=list, help_text="Timeline: [start_s, end_s, nine scores in EMOTIONS order] per segment."
     )
-    timings = models.JSONField(default=dict, help_text="Seconds spent per stage (decode, vad, model).")
+    timings = models.JSONField(default=dict, help_text="Seconds spent per stage (decode, vad, model, voice).")
+    # Voice measures on the same segments (ser.engine.voice): {"values": {measure: value or null},
+    # "reasons": {measure: why it is empty}, "notes": [...], "segments": [[f0 Hz, intensity dB,
+    # voiced %, syllables] per segment], "pauses": [[start_s, end_s]], "counts": {...},
+    # "provenance": {"library", "version", "praat", ...}}; {} when none were computed (analysed
+    # before they existed, or SER_VOICE off): `manage.py voice_recompute` fills them in.
+    voice = models.JSONField(default=dict, blank=True, help_text="Voice measures and their provenance.")
     # Artifacts in private storage (never served by URL; downloads go through permission checks).
     result_file = models.FileField(max_length=255, blank=True)
     embedding_file = models.FileField(max_length=255, blank=True)
     audio_file = models.FileField(max_length=255, blank=True)
     frames_file = models.FileField(max_length=255, blank=True)
     segment_embeddings_file = models.FileField(max_length=255, blank=True)
+    voice_file = models.FileField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # Changes on every (re-)analysis; cached plots are keyed on it.
     updated_at = models.DateTimeField(auto_now=True)
@@ -167,6 +175,11 @@ class EmotionAnalysis(models.Model):
         if name == "embedding.npy" and self.granularity == "frame":
             return bool(self.frames_file)
         return bool(getattr(self, DOWNLOADS[name]))
+
+    @property
+    def voice_values(self) -> dict[str, float | None]:
+        """The voice measures by key (empty when none were computed)."""
+        return dict((self.voice or {}).get("values") or {})
 
     def embedding_array(self) -> np.ndarray:
         return np.frombuffer(bytes(self.embedding), dtype="<f4").copy()

@@ -3,6 +3,7 @@ commit, re-sent by the sweeper) and the analysis itself, run and saved idempoten
 
 from __future__ import annotations
 
+import json
 import logging
 import tempfile
 from datetime import datetime, timedelta
@@ -20,10 +21,11 @@ from django.utils.text import get_valid_filename
 from audit import services as audit
 from audit.context import acting_as
 from audit.models import AuditEvent
+from ser.engine import voice as voice_measures
 from ser.engine.audio import AudioError
 from ser.engine.model import ModelUnavailableError
 from ser.engine.outputs import artifacts
-from ser.engine.pipeline import Analysis, NoSpeechError, analyse_file
+from ser.engine.pipeline import Analysis, NoSpeechError, analyse_file, voice_of_processed
 from sessions.models import Recording
 from sessions.storage import local_copy
 
@@ -38,6 +40,7 @@ __all__ = [
     "job_fail",
     "job_retry",
     "requeue_stale",
+    "voice_recompute",
 ]
 
 log = logging.getLogger(__name__)
@@ -282,6 +285,7 @@ def analysis_run(*, recording_id: str) -> EmotionAnalysis | None:
                     max_duration_s=settings.SER_MAX_DURATION_S,
                     progress=progress,
                     audio_out=Path(tmp) / "processed_audio.wav",
+                    voice=settings.SER_VOICE,
                 )
         except FileNotFoundError:
             job_fail(
@@ -319,6 +323,53 @@ def _write_artifacts(recording: Recording, result: Analysis) -> dict[str, str]:
     files = artifacts(result, input_sha256=recording.sha256, source_name=recording.original_name, names=names)
     base = _artifact_dir(recording, result.model.variant)
     return {DOWNLOADS[name]: _store(f"{base}/{name}", content) for name, content in files.items()}
+
+
+def _voice_json(result: Analysis) -> dict[str, object]:
+    if result.voice is not None:
+        return result.voice.to_json()
+    if result.voice_error:
+        return voice_measures.unavailable(result.voice_error)
+    return {}
+
+
+class VoiceRecomputeError(RuntimeError):
+    """The analysis's voice measures could not be recomputed (the reason in words)."""
+
+
+def voice_recompute(*, analysis: EmotionAnalysis) -> EmotionAnalysis:
+    """Compute an existing analysis's voice measures again from its stored processed audio and the
+    segments its model scored (for analyses made before the measures existed, or after a change
+    of the measures): the `voice` field, voice.npz and the voice section of result.json replaced,
+    the change audited. The emotion scores are not touched. Raises VoiceRecomputeError."""
+    if not analysis.audio_file:
+        raise VoiceRecomputeError("its processed audio was not kept, so there is nothing to measure")
+    segments = [(float(seg[0]), float(seg[1])) for seg in analysis.segments]
+    if not segments:
+        raise VoiceRecomputeError("it has no speech segments")
+    with tempfile.TemporaryDirectory(prefix="ser-voice-") as tmp:
+        try:
+            with local_copy(analysis.audio_file, folder=tmp) as stored:
+                result = voice_of_processed(stored.path, segments, runtime.vad_config())
+        except FileNotFoundError:
+            raise VoiceRecomputeError("its processed audio file is missing from storage") from None
+        except (AudioError, ValueError) as exc:
+            raise VoiceRecomputeError(f"its processed audio could not be read ({exc})") from exc
+    base = _artifact_dir(analysis.recording, analysis.model_variant)
+    stored_voice = _store(f"{base}/voice.npz", voice_measures.npz_bytes(result))
+    if analysis.result_file:
+        with analysis.result_file.open("rb") as f:
+            doc = json.loads(f.read().decode("utf-8"))
+        doc["voice"] = voice_measures.document(result)
+        _store(str(analysis.result_file.name), json.dumps(doc, indent=2, ensure_ascii=False).encode("utf-8"))
+    with transaction.atomic():
+        analysis.voice = result.to_json()
+        analysis.voice_file.name = stored_voice
+        analysis.timings = {**analysis.timings, "voice_s": round(result.seconds, 3)}
+        analysis.save(update_fields=["voice", "voice_file", "timings", "updated_at"])
+        # The caller's actor (the management command runs as the administrator named on it).
+        audit.record(AuditEvent.Action.UPDATE, analysis, detail="voice measures recomputed")
+    return analysis
 
 
 def analysis_save(*, recording: Recording, result: Analysis) -> EmotionAnalysis | None:
@@ -364,6 +415,7 @@ def analysis_save(*, recording: Recording, result: Analysis) -> EmotionAnalysis 
                     timings={
                         k: round(v, 3) for k, v in {**result.timings, "total_s": result.processing_s}.items()
                     },
+                    voice=_voice_json(result),
                     **{field: files.get(field, "") for field in DOWNLOADS.values()},
                 ),
             )

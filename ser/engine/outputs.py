@@ -1,11 +1,13 @@
 """The files of one analysis: the seed WebUI's result.json, embedding.npy and processed_audio.wav,
-plus frames.npz (the 20 ms track) and segments.npz (per-segment embeddings). `artifacts` makes them
+plus frames.npz (the 20 ms track), segments.npz (per-segment embeddings) and voice.npz (the pitch
+and intensity contours, every 10 ms, and the pauses). `artifacts` makes them
 (bytes; the processed audio stays the file the pipeline spooled, given by path); the batch CLI
 writes them to a folder, the web app to its storage.
 
 result.json keeps the seed's fields (`emotion`, `confidence`, `scores` with the nine names,
 `granularity`, `timestamp`) and adds ours: model, revision, precision path, input SHA-256, speech
-seconds, segments (and, at frame granularity, where the frame track is).
+seconds, segments (and, at frame granularity, where the frame track is), and the voice measures with
+the library that computed them.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from . import voice
 from .labels import EMOTIONS
 from .notices import DISCLAIMER, TEST_MODEL_WARNING
 from .pipeline import Analysis
@@ -67,6 +70,10 @@ def result_document(
             for s in analysis.segments
         ],
     }
+    if analysis.voice is not None:
+        doc["voice"] = voice.document(analysis.voice)
+    elif analysis.voice_error:
+        doc["voice"] = {"error": analysis.voice_error}
     if analysis.frames is not None:
         doc["frames"] = {
             "count": int(analysis.frames.times_s.shape[0]),
@@ -121,7 +128,7 @@ def artifacts(
     *,
     input_sha256: str,
     source_name: str = "",
-    names: tuple[str, ...] = (*SEED_FILES, "frames.npz", "segments.npz"),
+    names: tuple[str, ...] = (*SEED_FILES, "frames.npz", "segments.npz", "voice.npz"),
 ) -> dict[str, bytes | Path]:
     """The analysis's files by name, limited to `names`; files that do not apply (no kept audio,
     no frame track) are left out. Each is bytes, except processed_audio.wav: the path of the kept
@@ -136,6 +143,7 @@ def artifacts(
         "processed_audio.wav": lambda: analysis.audio_path,
         "frames.npz": lambda: frames_npz_bytes(analysis),
         "segments.npz": lambda: segments_npz_bytes(analysis),
+        "voice.npz": lambda: voice.npz_bytes(analysis.voice) if analysis.voice is not None else None,
     }
     out: dict[str, bytes | Path] = {}
     for name in names:

@@ -1,6 +1,7 @@
 """From a file on disk to one recording-level result: decode → channel → 16 kHz mono → VAD
-segments → emotion2vec+ (batched, fast path) → per-segment scores and embeddings → aggregates.
-Decoding and VAD stream in blocks through a spool file, so memory stays flat however long the
+segments → emotion2vec+ (batched, fast path) → per-segment scores and embeddings → aggregates,
+and the voice measures (pitch, loudness, rate, pauses, voice quality: `voice.py`) on the same
+segments. Decoding and VAD stream in blocks through a spool file, so memory stays flat however long the
 recording (`analyse_file`).
 
 Per recording: the duration-weighted mean of segment probabilities, the dominant class and its
@@ -24,7 +25,8 @@ import numpy as np
 from .audio import TARGET_SR, open_wav_16k, probe, read_wav_16k, stream_16k_mono, write_wav_16k
 from .labels import EMOTIONS
 from .model import FRAME_RATE, EmotionModel, ModelInfo
-from .vad import SpeechDetector, VadConfig, shape_segments, speech_segments
+from .vad import SpeechDetector, VadConfig, shape_segments, speech_regions
+from .voice import VoiceResult
 
 GRANULARITIES = ("utterance", "frame")
 # Stages reported through `progress(stage, done, total)`: speech detection (decoding and resampling
@@ -77,6 +79,10 @@ class Analysis:
         None  # the processed audio (16 kHz mono PCM16 WAV), when kept: the caller's file
     )
     timings: dict[str, float] = field(default_factory=dict)
+    # Voice measures on the same segments; None with `voice_error` saying why when they could not
+    # be computed (they never fail the emotion analysis), None and "" when they were not asked for.
+    voice: VoiceResult | None = None
+    voice_error: str = ""
 
     @property
     def dominant(self) -> str:
@@ -109,6 +115,7 @@ def analyse_waveform(
     vad: VadConfig | None = None,
     progress: Progress | None = None,
     audio_out: str | os.PathLike[str] | None = None,
+    voice: bool = True,
 ) -> Analysis:
     """A 16 kHz mono array already in memory (short clips, tests). With `audio_out`, the array is
     written there as the processed audio; that file is the caller's."""
@@ -117,7 +124,8 @@ def analyse_waveform(
     t0 = time.perf_counter()
     if progress is not None:
         progress(DETECTING_SPEECH, 0, wav16k.shape[0])
-    bounds = speech_segments(wav16k, cfg)
+    regions = speech_regions(wav16k, cfg)
+    bounds = shape_segments(regions, int(wav16k.shape[0]), cfg)
     if progress is not None:
         progress(DETECTING_SPEECH, wav16k.shape[0], wav16k.shape[0])
     t_vad = time.perf_counter() - t0
@@ -125,9 +133,10 @@ def analyse_waveform(
     out = Path(audio_out) if audio_out is not None else None
     if out is not None:
         write_wav_16k(out, wav16k)
-    result = _score(
-        [wav16k[a:b] for a, b in bounds], bounds, model, granularity=granularity, progress=progress
-    )
+    pieces = [wav16k[a:b] for a, b in bounds]
+    result = _score(pieces, bounds, model, granularity=granularity, progress=progress)
+    if voice:
+        result = _with_voice(result, pieces, bounds, regions, cfg)
     return replace(
         result,
         channel=channel,
@@ -148,6 +157,7 @@ def analyse_file(
     max_duration_s: float | None = None,
     progress: Progress | None = None,
     audio_out: str | os.PathLike[str] | None = None,
+    voice: bool = True,
 ) -> Analysis:
     """A recording on disk, in bounded memory whatever its length: decode → channel → 16 kHz in
     blocks, each block appended to a PCM16 WAV spool file and fed to the VAD, then the model reads
@@ -183,6 +193,8 @@ def analyse_file(
         result = _score(
             SpooledPieces(spool, bounds), bounds, model, granularity=granularity, progress=progress
         )
+        if voice:
+            result = _with_voice(result, SpooledPieces(spool, bounds), bounds, regions, cfg)
         kept = out is not None
     finally:
         if not kept:
@@ -224,6 +236,60 @@ def _temp_spool() -> Path:
     fd, name = tempfile.mkstemp(prefix="ser-spool-", suffix=".wav")
     os.close(fd)
     return Path(name)
+
+
+def voice_measures(
+    pieces: Sequence[np.ndarray],
+    bounds: list[tuple[int, int]],
+    regions: list[tuple[int, int]],
+    cfg: VadConfig,
+) -> VoiceResult:
+    """The voice measures of the segments the model scored; pauses are the gaps between the
+    detector's speech regions (a pause is a silence it splits speech at: `min_silence_ms`)."""
+    from . import voice
+
+    return voice.measure(
+        pieces,
+        bounds,
+        regions,
+        speech_pad_s=cfg.speech_pad_ms / 1000,
+        min_pause_s=cfg.min_silence_ms / 1000,
+    )
+
+
+def voice_of_processed(
+    path: str | os.PathLike[str], segments: Sequence[tuple[float, float]], cfg: VadConfig | None = None
+) -> VoiceResult:
+    """The voice measures of an earlier analysis, from its processed audio (16 kHz mono WAV) and
+    the segments (seconds) its model scored: the speech detector runs again for the pauses (it is
+    deterministic), streaming the file in blocks."""
+    cfg = cfg or VadConfig()
+    detector = SpeechDetector(cfg)
+    n = probe(path).frames
+    block = 10 * TARGET_SR
+    for a in range(0, n, block):
+        detector.feed(read_wav_16k(path, a, min(n, a + block)))
+    regions = detector.regions()
+    bounds = [(int(round(a * TARGET_SR)), min(n, int(round(b * TARGET_SR)))) for a, b in segments]
+    return voice_measures(SpooledPieces(Path(path), bounds), bounds, regions, cfg)
+
+
+def _with_voice(
+    result: Analysis,
+    pieces: Sequence[np.ndarray],
+    bounds: list[tuple[int, int]],
+    regions: list[tuple[int, int]],
+    cfg: VadConfig,
+) -> Analysis:
+    """The result with its voice measures; a failure there (a library missing, a signal Praat
+    rejects) is said in `voice_error` and never costs the emotion result."""
+    try:
+        measures = voice_measures(pieces, bounds, regions, cfg)
+    except Exception as exc:  # noqa: BLE001 - any failure of the measures leaves the scores intact
+        return replace(
+            result, voice_error=f"The voice measures could not be computed ({type(exc).__name__}: {exc})."
+        )
+    return replace(result, voice=measures, timings={**result.timings, "voice_s": measures.seconds})
 
 
 def _check_granularity(granularity: str) -> None:

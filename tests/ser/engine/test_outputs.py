@@ -23,7 +23,7 @@ from tests.audio import conversation
 
 SR = 16000
 SHA = "ab" * 32
-ALL = (*SEED_FILES, "frames.npz", "segments.npz")
+ALL = (*SEED_FILES, "frames.npz", "segments.npz", "voice.npz")
 
 
 @pytest.fixture(scope="module")
