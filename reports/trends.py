@@ -16,6 +16,8 @@ from django.utils import timezone
 
 from patients.models import Patient
 from ser.engine.labels import EMOTIONS
+from ser.engine.voice import BY_KEY as VOICE_MEASURES
+from ser.engine.voice import MEASURE_KEYS as VOICE_KEYS
 from ser.models import EmotionAnalysis
 from ser.selectors import done_analyses
 
@@ -28,6 +30,17 @@ class Flag:
     title: str
     detail: str
     sessions: tuple[int, ...]  # session numbers concerned
+
+
+@dataclass(frozen=True)
+class VoiceBand:
+    """A voice measure's usual range for this patient: the baseline sessions' mean ± VOICE_BAND_SD
+    SD (at least ± VOICE_BAND_MIN_REL of the mean), from `n` baseline sessions."""
+
+    low: float
+    high: float
+    mean: float
+    n: int
 
 
 @dataclass(frozen=True)
@@ -60,6 +73,10 @@ class Trend:
     band: tuple[float, float] | None = None
     baseline_note: str = ""
     flags: list[Flag] = field(default_factory=list)
+    # Voice measures per session (columns in VOICE_KEYS order, NaN where a session has none) and
+    # each measure's baseline band (absent where the baseline has fewer than two values).
+    voice: np.ndarray = field(default_factory=lambda: np.zeros((0, len(VOICE_KEYS))))
+    voice_bands: dict[str, VoiceBand] = field(default_factory=dict)
     # Per session: the analyses it combines and the models that made them.
     analysis_ids: list[list[str]] = field(default_factory=list)
     provenance: list[list[Provenance]] = field(default_factory=list)
@@ -106,12 +123,36 @@ class Trend:
             baseline=rows(self.baseline),
             euclidean=rows(self.euclidean),
             cosine=rows(self.cosine),
+            voice=self.voice[pick].reshape(-1, len(VOICE_KEYS)),
             analysis_ids=[self.analysis_ids[i] for i in keep],
             provenance=[self.provenance[i] for i in keep],
         )
         sliced.is_test_model = any(p.is_test_model for per in sliced.provenance for p in per)
         sliced.flags = _flags(sliced)
         return sliced
+
+    def voice_row(self, i: int) -> dict[str, float | None]:
+        """Session `i`'s voice measures by key (None where it has none)."""
+        return {
+            k: (None if not np.isfinite(v) else float(v))
+            for k, v in zip(VOICE_KEYS, self.voice[i], strict=True)
+        }
+
+    def voice_beyond(self, i: int) -> dict[str, str]:
+        """Session `i`'s measures outside their band: key → "above" or "below"."""
+        out = {}
+        for j, key in enumerate(VOICE_KEYS):
+            band, v = self.voice_bands.get(key), self.voice[i, j]
+            if band is not None and np.isfinite(v) and not self.baseline[i]:
+                if v > band.high:
+                    out[key] = "above"
+                elif v < band.low:
+                    out[key] = "below"
+        return out
+
+    @property
+    def has_voice(self) -> bool:
+        return bool(np.isfinite(self.voice).any())
 
     def rows(self) -> list[dict[str, object]]:
         """The numbers behind every plot, one row per session."""
@@ -129,6 +170,7 @@ class Trend:
                     "euclidean": float(self.euclidean[i]) if self.euclidean.size else None,
                     "cosine": float(self.cosine[i]) if self.cosine.size else None,
                     "beyond_band": bool(self.band is not None and self.euclidean[i] > self.band[1]),
+                    "voice": self.voice_row(i),
                 }
             )
         return out
@@ -156,6 +198,7 @@ def patient_trend(*, patient: Patient, variant: str | None = None) -> Trend:
             "scores",
             "embedding",
             "analysed_s",
+            "voice",
             "is_test_model",
             "model_id",
             "model_revision",
@@ -171,10 +214,11 @@ def patient_trend(*, patient: Patient, variant: str | None = None) -> Trend:
     by_session: dict[object, list[EmotionAnalysis]] = {}
     for a in analyses:
         by_session.setdefault(a.recording.session.id, []).append(a)
-    scores, embs, speech = [], [], []
+    scores, embs, speech, voice = [], [], [], []
     for group in by_session.values():
         s = group[0].recording.session
         w = np.array([max(a.analysed_s, 1e-6) for a in group])
+        voice.append(_session_voice(group, w))
         scores.append(np.average(np.array([a.scores for a in group]), axis=0, weights=w))
         embs.append(np.average(np.stack([a.embedding_array() for a in group]), axis=0, weights=w))
         speech.append(float(w.sum()))
@@ -197,9 +241,69 @@ def patient_trend(*, patient: Patient, variant: str | None = None) -> Trend:
     trend.dominant = [EMOTIONS[int(np.argmax(r))] for r in trend.scores]
     trend.embeddings = np.array(embs, dtype=np.float32)
     trend.speech_s = np.array(speech)
+    trend.voice = np.array(voice, dtype=np.float64).reshape(-1, len(VOICE_KEYS))
     _drift(trend, patient)
+    _voice_bands(trend)
     trend.flags = _flags(trend)
     return trend
+
+
+def _session_voice(group: list[EmotionAnalysis], weights: np.ndarray) -> list[float]:
+    """A session's voice measures: each the speech-weighted mean of its recordings' values, over
+    the recordings that have it (NaN where none has)."""
+    out = []
+    for key in VOICE_KEYS:
+        vals = [(a.voice_values.get(key), w) for a, w in zip(group, weights, strict=True)]
+        vals = [(v, w) for v, w in vals if v is not None]
+        out.append(float(np.average([v for v, _ in vals], weights=[w for _, w in vals])) if vals else np.nan)
+    return out
+
+
+def _voice_bands(trend: Trend) -> None:
+    """Each voice measure's usual range from the baseline sessions (the same ones as drift)."""
+    trend.voice_bands = {}
+    if trend.count == 0:
+        return
+    for j, key in enumerate(VOICE_KEYS):
+        own = trend.voice[trend.baseline, j]
+        own = own[np.isfinite(own)]
+        if own.size < 2:
+            continue
+        mean, sd = float(own.mean()), float(own.std(ddof=1))
+        half = max(settings.VOICE_BAND_SD * sd, settings.VOICE_BAND_MIN_REL * abs(mean))
+        trend.voice_bands[key] = VoiceBand(mean - half, mean + half, mean, int(own.size))
+
+
+def _voice_flags(trend: Trend) -> list[Flag]:
+    """A measure outside its band in each of the last K sessions, all on the same side (and none
+    of them a baseline session): said in plain words, for review."""
+    k = settings.VOICE_FLAG_SESSIONS
+    if k < 1 or trend.count < k or trend.baseline[-k:].any():
+        return []
+    flags = []
+    for key in settings.VOICE_FLAG_MEASURES:
+        band = trend.voice_bands.get(key)
+        if band is None or key not in VOICE_KEYS:
+            continue
+        m = VOICE_MEASURES[key]
+        last = trend.voice[-k:, VOICE_KEYS.index(key)]
+        if not np.isfinite(last).all():
+            continue
+        side = "above" if (last > band.high).all() else "below" if (last < band.low).all() else ""
+        if not side:
+            continue
+        values = ", ".join(f"{v:.{m.decimals}f}" for v in last)
+        flags.append(
+            Flag(
+                f"voice-{key}",
+                f"{m.label} {side} this patient's usual range",
+                f"In each of the last {k} session(s) the {m.label[0].lower()}{m.label[1:]} was {side} the "
+                f"usual {band.low:.{m.decimals}f}–{band.high:.{m.decimals}f} {m.unit} (baseline mean ± "
+                f"{settings.VOICE_BAND_SD:g} SD): {values} {m.unit}. For review, not a diagnosis.",
+                tuple(trend.numbers[-k:]),
+            )
+        )
+    return flags
 
 
 def _baseline_mask(trend: Trend, patient: Patient) -> tuple[np.ndarray, str]:
@@ -271,6 +375,7 @@ def _flags(trend: Trend) -> list[Flag]:
                     tuple(trend.numbers[i] for i in beyond),
                 )
             )
+    flags.extend(_voice_flags(trend))
     low = [i for i in range(trend.count) if trend.speech_s[i] < settings.FLAG_MIN_SPEECH_S]
     if low:
         flags.append(
