@@ -15,7 +15,7 @@ from patients.models import Patient
 from ser.engine.labels import EMOTIONS
 from ser.engine.notices import DISCLAIMER, TEST_MODEL_WARNING
 
-from .trends import Flag, Provenance, Trend, patient_trend
+from .trends import Flag, Provenance, Trend, VoiceBand, patient_trend
 
 
 def range_words(first: date | None, last: date | None) -> str:
@@ -47,6 +47,10 @@ class ReportRow:
     beyond_band: bool
     analysis_ids: tuple[str, ...]
     models: tuple[Provenance, ...]
+    # Voice measures by key (ser.engine.voice.MEASURES; None where the session has none) and those
+    # outside the patient's baseline band: key → "above" / "below".
+    voice: dict[str, float | None]
+    voice_beyond: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,15 @@ class TrendReport:
     @property
     def range_words(self) -> str:
         return range_words(self.date_from, self.date_to)
+
+    @property
+    def voice_bands(self) -> dict[str, VoiceBand]:
+        """Each voice measure's usual range for this patient (absent: fewer than two baseline values)."""
+        return self.trend.voice_bands
+
+    @property
+    def has_voice(self) -> bool:
+        return self.trend.has_voice
 
     @property
     def baseline_words(self) -> str:
@@ -130,6 +143,8 @@ def trend_report(
             beyond_band=bool(band is not None and trend.euclidean[i] > band[1]),
             analysis_ids=tuple(trend.analysis_ids[i]),
             models=tuple(trend.provenance[i]),
+            voice=trend.voice_row(i),
+            voice_beyond=trend.voice_beyond(i),
         )
         for i in range(trend.count)
     )
