@@ -400,6 +400,16 @@ def main() -> None:
         ]
     )
     log(f"  patient channel only: {patient['seconds']:.1f} s, RTF {patient['seconds'] / audio_s:.3f}")
+    # The voice measures run inside the same analysis, on the same segments: their cost is their
+    # stage's time against the rest of the analysis (what the analysis took without them).
+    voice_s = ours["timings"].get("voice_s", 0.0)
+    voice_cost = 100 * voice_s / max(ours["seconds"] - voice_s, 1e-9)
+    patient_voice_s = patient["timings"].get("voice_s", 0.0)
+    patient_voice_cost = 100 * patient_voice_s / max(patient["seconds"] - patient_voice_s, 1e-9)
+    log(
+        f"  voice measures: {voice_s:.2f} s = +{voice_cost:.1f} % of the analysis (mix); "
+        f"{patient_voice_s:.2f} s = +{patient_voice_cost:.1f} % (patient channel); target ≤ 10 %"
+    )
     log("fidelity: fp32 FunASR path, one segment at a time, on the same segments")
     ref = run_child(["--child", "reference", model_dir, str(audio), t, segs, str(args.fidelity_segments)])
     log(f"  {ref}")
@@ -441,6 +451,9 @@ def main() -> None:
         "top1_agreement": None if ref["top1_agreement"] is None else round(ref["top1_agreement"], 4),
         "top1_segments": ref["top1_segments"],
         "fidelity_segments": ref["compared"],
+        "voice_s": round(voice_s, 2),
+        "voice_cost_pct": round(voice_cost, 1),
+        "patient_voice_cost_pct": round(patient_voice_cost, 1),
         "patient_channel_s": round(patient["seconds"], 2),
         "patient_channel_rtf": round(patient["seconds"] / audio_s, 4),
         "peak_rss_mb": round(ours["peak_rss_mb"], 1),

@@ -38,8 +38,12 @@ def test_the_quick_benchmark_prints_the_figures(tmp_path) -> None:  # type: igno
         "throughput_2x1",
         "two_worker_ratio",
         "top1_segments",
+        "voice_s",
+        "voice_cost_pct",
+        "patient_voice_cost_pct",
     ):
         assert isinstance(result[key], (int, float)), key
     assert result["audio_s"] >= 25
+    assert result["voice_s"] > 0 and result["voice_cost_pct"] > 0  # measured inside the analysis
     assert result["fidelity_cosine"] > 0.99
     assert 0 < result["segments"] and 0 < result["speech_s_analysed"] < result["audio_s"]
