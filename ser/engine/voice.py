@@ -36,6 +36,7 @@ TIME_STEP_S = 0.01
 INTENSITY_MIN_PITCH_HZ = 50.0
 SILENCE_DB = -25.0  # syllable nuclei: peaks this far under the 99th-percentile intensity are ignored
 MIN_DIP_DB = 2.0  # ... and two peaks count as two syllables only with a dip of more than this between
+OCTAVE_LOW, OCTAVE_HIGH = 0.75, 1.5  # the speaker's range: 0.75 × Q1 to 1.5 × Q3 of their F0
 MIN_VOICED_S = 0.5  # voiced speech needed for the pitch measures
 MIN_QUALITY_VOICED_S = 2.0  # voiced speech needed for jitter, shimmer and HNR
 CLIP_LEVEL = 32766 / 32768  # a 16-bit sample at (or one step under) full scale
@@ -419,16 +420,23 @@ def measure(
     voiced_s = f0_all.size * TIME_STEP_S
     clipped_pct = 100.0 * pool.clipped / pool.samples if pool.samples else 0.0
 
-    # Pitch of voiced speech.
-    if voiced_s >= MIN_VOICED_S:
-        median = float(np.median(f0_all))
+    # Pitch of voiced speech, within the speaker's own range: frames under 0.75 × the first
+    # quartile or over 1.5 × the third (Hirst 2011's speaker range) are octave errors of the pitch
+    # tracker (halving in creaky voice, doubling), which would otherwise dominate the SD.
+    if f0_all.size:
+        q1, q3 = np.quantile(f0_all, [0.25, 0.75])
+        in_range = f0_all[(f0_all >= OCTAVE_LOW * q1) & (f0_all <= OCTAVE_HIGH * q3)]
+    else:
+        in_range = f0_all
+    if voiced_s >= MIN_VOICED_S and in_range.size:
+        median = float(np.median(in_range))
         values["f0_median_hz"] = median
-        values["f0_sd_st"] = float(np.std(12.0 * np.log2(f0_all / median)))
+        values["f0_sd_st"] = float(np.std(12.0 * np.log2(in_range / median)))
     else:
         why = f"only {voiced_s:.1f} s of voiced speech was found; pitch needs at least {MIN_VOICED_S:g} s"
         reasons["f0_median_hz"] = reasons["f0_sd_st"] = why
     if pool.speech_frames:
-        values["voiced_fraction"] = 100.0 * f0_all.size / pool.speech_frames
+        values["voiced_fraction"] = 100.0 * voiced_s / TIME_STEP_S / pool.speech_frames
     else:
         reasons["voiced_fraction"] = "no speech frames"
 

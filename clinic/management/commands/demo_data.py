@@ -40,27 +40,42 @@ PATIENT_LINES = [
 THERAPIST_LINES = ["How was your week?", "What helped?", "Tell me more about that.", "How did you sleep?"]
 
 
+# How the patient's synthetic voice changes over the twelve weeks, so the voice panel has a story
+# to show: steady for the three baseline sessions, then slower, lower and with longer pauses while
+# the words turn low, then faster and higher than at baseline as they recover (which the voice
+# flags mark for review: "above this patient's usual range" is not "better"). espeak-ng's pitch
+# (-p, 0-99), speed (words per minute) and the silence between the patient's sentences (s).
+VOICE_PITCH = [40, 42, 41, 36, 33, 31, 31, 37, 46, 52, 57, 60]
+VOICE_SPEED = [150, 154, 151, 138, 128, 122, 125, 142, 160, 172, 182, 188]
+VOICE_PAUSE_S = [0.55, 0.5, 0.6, 0.9, 1.3, 1.5, 1.4, 0.9, 0.5, 0.45, 0.4, 0.4]
+
+
 def _recording(i: int) -> bytes:
     """Clinician on the right channel, patient on the left, with pauses."""
     import soundfile as sf
 
     rng = np.random.default_rng(i)
     parts: list[np.ndarray] = []
+    week = i % len(VOICE_PITCH)
     # Eight exchanges, the patient saying four of the week's lines each time: over a minute of
     # patient speech, so the "little speech" flag marks only what really has little.
     for turn in range(8):
         therapist, sr = espeak(THERAPIST_LINES[turn % 4], voice="en-us+f3", pitch=70, speed=165)
-        said = " ".join(PATIENT_LINES[(i + k) % len(PATIENT_LINES)] for k in (0, 1, 0, 2))
-        patient, _ = espeak(
-            said,
-            voice="en-us+m3",
-            pitch=35 + 3 * i % 30,
-            speed=int(175 - 4 * abs(6 - i) + rng.integers(-5, 5)),
-        )
-        for channel, x in ((1, therapist), (0, patient)):
-            block = np.zeros((x.size, 2), np.float32)
-            block[:, channel] = 0.8 * x
-            parts += [block, np.zeros((int(rng.uniform(0.6, 1.6) * sr), 2), np.float32)]
+        block = np.zeros((therapist.size, 2), np.float32)
+        block[:, 1] = 0.8 * therapist
+        parts += [block, np.zeros((int(rng.uniform(0.6, 1.6) * sr), 2), np.float32)]
+        for k in (0, 1, 0, 2):
+            line, _ = espeak(
+                PATIENT_LINES[(i + k) % len(PATIENT_LINES)],
+                voice="en-us+m3",
+                pitch=VOICE_PITCH[week],
+                speed=int(VOICE_SPEED[week] + rng.integers(-3, 4)),
+            )
+            block = np.zeros((line.size, 2), np.float32)
+            block[:, 0] = 0.8 * line
+            gap = VOICE_PAUSE_S[week] * rng.uniform(0.85, 1.15)
+            parts += [block, np.zeros((int(gap * sr), 2), np.float32)]
+        parts.append(np.zeros((int(rng.uniform(0.4, 0.9) * sr), 2), np.float32))
     buf = io.BytesIO()
     sf.write(buf, np.concatenate(parts), sr, format="FLAC")
     return buf.getvalue()

@@ -209,3 +209,12 @@ def test_each_segment_gets_its_own_values_and_the_contour_covers_the_speech() ->
     assert np.isnan(c.f0_hz).any() and np.isfinite(c.f0_hz).any()  # unvoiced gaps, voiced speech
     assert result.provenance["library"] == "praat-parselmouth"
     assert result.provenance["praat"]
+
+
+def test_octave_errors_of_the_pitch_tracker_do_not_inflate_the_variability() -> None:
+    # 10 % of the voiced time an octave down (as creaky voice makes the tracker halve).
+    x = np.concatenate([_vowel(120.0, 2.7), _vowel(60.0, 0.3)])
+    result = _measure_tone(x)
+    assert result.values["f0_median_hz"] == pytest.approx(120.0, rel=0.02)
+    assert result.values["f0_sd_st"] < 0.5  # type: ignore[operator]  # 12 st for the halved frames otherwise
+    assert result.values["voiced_fraction"] > 90  # type: ignore[operator]  # they are still voiced
