@@ -346,6 +346,9 @@ SER_MERGE_GAP_S = env.float("SER_MERGE_GAP_S", default=0.5)
 # Voice measures (pitch, loudness, rate, pauses, voice quality; ser/engine/voice.py) on the same
 # segments as the emotion model; off saves their cost (a few % of the analysis time).
 SER_VOICE = env.bool("SER_VOICE", default=True)
+# A silence longer than this is a break in the talk (on the patient's channel, mostly the
+# therapist's turn), not a pause: left out of the pause measures and of the rates' time. 0: no limit.
+SER_VOICE_MAX_PAUSE_S = env.float("SER_VOICE_MAX_PAUSE_S", default=3.0)
 # Django keeps uploads larger than this in a temp file rather than memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

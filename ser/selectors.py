@@ -1,6 +1,6 @@
 """Reads of the analysis app: a session's recordings with their job (and, while queued or running,
 its queue estimate from ser/estimates.py) and the analysis to show (its nine scores, its segments,
-the moments to review), and an analysis's downloadable files."""
+the moments to review, its voice measures), and an analysis's downloadable files."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 
 from patients.models import Patient
 from ser.engine.labels import EMOTIONS
+from ser.engine.voice import MEASURES
 from sessions.models import Recording, TherapySession
 from sessions.storage import open_stored
 
@@ -215,6 +216,71 @@ def moments_to_review(*, analysis: EmotionAnalysis, n: int | None = None) -> Mom
 
 
 @dataclass(frozen=True)
+class VoiceRow:
+    """One voice measure as the session page shows it: the value in the measure's unit and
+    decimals, or (when it is empty) why."""
+
+    key: str
+    label: str
+    group: str
+    help: str
+    value: float | None
+    words: str  # "123.4 Hz", or the reason it is empty
+
+
+@dataclass(frozen=True)
+class VoiceView:
+    """An analysis's voice measures for the session page (none: `rows` is empty)."""
+
+    rows: list[VoiceRow]
+    notes: list[str]
+    provenance: str  # "Praat 6.1.38 via praat-parselmouth 0.4.7; pitch range 75–500 Hz; …"
+    has_contours: bool
+
+
+def _with_unit(value: float, decimals: int, unit: str) -> str:
+    return f"{value:.{decimals}f} {unit}"
+
+
+def provenance_words(provenance: dict[str, Any]) -> str:
+    """ "Praat 6.1.38 via praat-parselmouth 0.4.7; pitch range 75–500 Hz; pauses ≥ 0.3 s"."""
+    if not provenance:
+        return ""
+    get = provenance.get
+    parts = [f"Praat {get('praat', '?')} via {get('library', '?')} {get('version', '?')}"]
+    if "pitch_floor_hz" in provenance and "pitch_ceiling_hz" in provenance:
+        parts.append(f"pitch range {provenance['pitch_floor_hz']:g}–{provenance['pitch_ceiling_hz']:g} Hz")
+    if "min_pause_s" in provenance:
+        parts.append(f"pauses ≥ {provenance['min_pause_s']:g} s")
+    return "; ".join(parts)
+
+
+def voice_view(*, analysis: EmotionAnalysis) -> VoiceView:
+    """The measures in ser.engine.voice.MEASURES order (a measure the analysis predates says so)."""
+    voice = analysis.voice or {}
+    if not voice:
+        return VoiceView([], [], "", False)
+    values = voice.get("values") or {}
+    reasons = voice.get("reasons") or {}
+    rows = []
+    for m in MEASURES:
+        value = values.get(m.key)
+        if value is not None:
+            words = _with_unit(float(value), m.decimals, m.unit)
+        elif m.key in values:
+            words = reasons.get(m.key) or "could not be computed on this recording"
+        else:
+            words = "not measured in this analysis (it predates this measure)"
+        rows.append(VoiceRow(m.key, m.label, m.group, m.help, value, words))
+    return VoiceView(
+        rows,
+        list(voice.get("notes") or []),
+        provenance_words(voice.get("provenance") or {}),
+        bool(analysis.voice_file),
+    )
+
+
+@dataclass(frozen=True)
 class RecordingView:
     """One recording as the session page shows it."""
 
@@ -236,6 +302,10 @@ class RecordingView:
     @property
     def segments(self) -> list[SegmentRow]:
         return segment_rows(self.analysis) if self.analysis is not None else []
+
+    @property
+    def voice(self) -> VoiceView | None:
+        return voice_view(analysis=self.analysis) if self.analysis is not None else None
 
 
 def recordings_with_jobs(*, session: TherapySession) -> QuerySet[Recording]:

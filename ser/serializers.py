@@ -11,22 +11,101 @@ from rest_framework import serializers
 
 from ser.engine.labels import EMOTIONS
 from ser.engine.notices import DISCLAIMER, TEST_MODEL_WARNING
+from ser.engine.voice import BY_KEY, MEASURES
 from sessions.serializers import RecordingOutputSerializer as RecordingBaseSerializer
 
 from .estimates import QueueEstimate, queue_estimates
 from .models import DOWNLOADS, AnalysisJob, EmotionAnalysis
 
 
+def _measure_help(key: str) -> str:
+    m = BY_KEY[key]
+    return f"{m.label}, {m.unit}: {m.help}."
+
+
+# The voice measures' shape, built from ser.engine.voice.MEASURES: a new measure is typed here (and
+# in the schema) without touching this module.
+VoiceMeasuresSerializer = type(
+    "VoiceMeasuresSerializer",
+    (serializers.Serializer,),
+    {
+        "__doc__": "Each voice measure in its unit; null when it could not be computed (see reasons).",
+        "__module__": __name__,
+        **{m.key: serializers.FloatField(allow_null=True, help_text=_measure_help(m.key)) for m in MEASURES},
+    },
+)
+
+
+class VoiceCountsSerializer(serializers.Serializer):
+    syllables = serializers.IntegerField(required=False, help_text="Syllable nuclei found in the speech.")
+    speaking_s = serializers.FloatField(
+        required=False, help_text="Seconds of speaking time, pauses excluded."
+    )
+    total_s = serializers.FloatField(
+        required=False, help_text="Seconds from the first to the last speech, pauses included."
+    )
+    voiced_s = serializers.FloatField(required=False, help_text="Seconds of voiced speech (with a pitch).")
+    clipped_pct = serializers.FloatField(
+        required=False, help_text="Percent of the speech samples at full scale (clipped)."
+    )
+
+
+class VoiceProvenanceSerializer(serializers.Serializer):
+    library = serializers.CharField(required=False, help_text='"praat-parselmouth".')
+    version = serializers.CharField(required=False, help_text="The library's version.")
+    praat = serializers.CharField(required=False, help_text="The Praat version inside it.")
+    pitch_floor_hz = serializers.FloatField(required=False)
+    pitch_ceiling_hz = serializers.FloatField(required=False)
+    min_pause_s = serializers.FloatField(required=False, help_text="The shortest silence counted as a pause.")
+
+
+class AnalysisVoiceSerializer(serializers.Serializer):
+    """Voice measures of the same speech the emotion model scored (pitch, loudness, rate, pauses,
+    voice quality), computed with Praat: decision support for review, not a diagnosis. Intensity is
+    Praat dB, not a calibrated sound pressure level."""
+
+    measures = VoiceMeasuresSerializer(source="values")
+    reasons = serializers.DictField(
+        child=serializers.CharField(), help_text="Measure key → why its value is null, in words."
+    )
+    notes = serializers.ListField(
+        child=serializers.CharField(), help_text="About the recording as a whole (clipping, …)."
+    )
+    pauses = serializers.ListField(
+        child=serializers.ListField(child=serializers.FloatField(), min_length=2, max_length=2),
+        help_text="[start_s, end_s] of every pause between speech, in seconds of the recording.",
+    )
+    counts = VoiceCountsSerializer()
+    provenance = VoiceProvenanceSerializer(help_text="What computed the measures, and with which settings.")
+
+
 class SegmentSerializer(serializers.Serializer):
     start_s = serializers.FloatField()
     end_s = serializers.FloatField()
     scores = serializers.DictField(child=serializers.FloatField(), help_text="Class → share, 0–1.")
+    f0_median_hz = serializers.FloatField(
+        allow_null=True, help_text=_measure_help("f0_median_hz") + " Null without voice measures."
+    )
+    intensity_median_db = serializers.FloatField(
+        allow_null=True, help_text=_measure_help("intensity_median_db") + " Null without voice measures."
+    )
+    voiced_pct = serializers.FloatField(
+        allow_null=True,
+        help_text="Percent of the segment's speech with a pitch; null without voice measures.",
+    )
+    syllables = serializers.IntegerField(
+        allow_null=True, help_text="Syllable nuclei in the segment; null without voice measures."
+    )
+
+
+SEGMENT_VOICE = ("f0_median_hz", "intensity_median_db", "voiced_pct", "syllables")
 
 
 class AnalysisOutputSerializer(serializers.ModelSerializer):
     scores = serializers.SerializerMethodField()
     notice = serializers.SerializerMethodField()
     timeline = serializers.SerializerMethodField()
+    voice = serializers.SerializerMethodField()
     downloads = serializers.SerializerMethodField()
 
     class Meta:
@@ -55,6 +134,7 @@ class AnalysisOutputSerializer(serializers.ModelSerializer):
             "updated_at",
             "notice",
             "timeline",
+            "voice",
             "downloads",
         ]
 
@@ -63,10 +143,25 @@ class AnalysisOutputSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(SegmentSerializer(many=True))
     def get_timeline(self, obj: EmotionAnalysis) -> list[dict[str, object]]:
+        per_segment = (obj.voice or {}).get("segments") or []
+        if len(per_segment) != len(obj.segments):
+            per_segment = [[None] * len(SEGMENT_VOICE)] * len(obj.segments)
         return [
-            {"start_s": row[0], "end_s": row[1], "scores": dict(zip(EMOTIONS, row[2:], strict=True))}
-            for row in obj.segments
+            {
+                "start_s": row[0],
+                "end_s": row[1],
+                "scores": dict(zip(EMOTIONS, row[2:], strict=True)),
+                **dict(zip(SEGMENT_VOICE, voice, strict=True)),
+            }
+            for row, voice in zip(obj.segments, per_segment, strict=True)
         ]
+
+    @extend_schema_field(AnalysisVoiceSerializer(allow_null=True))
+    def get_voice(self, obj: EmotionAnalysis) -> dict[str, Any] | None:
+        """Null for an analysis made before voice measures existed."""
+        if not obj.voice:
+            return None
+        return dict(AnalysisVoiceSerializer(obj.voice).data)
 
     @extend_schema_field(
         serializers.DictField(

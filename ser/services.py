@@ -286,6 +286,7 @@ def analysis_run(*, recording_id: str) -> EmotionAnalysis | None:
                     progress=progress,
                     audio_out=Path(tmp) / "processed_audio.wav",
                     voice=settings.SER_VOICE,
+                    max_pause_s=settings.SER_VOICE_MAX_PAUSE_S,
                 )
         except FileNotFoundError:
             job_fail(
@@ -350,7 +351,9 @@ def voice_recompute(*, analysis: EmotionAnalysis) -> EmotionAnalysis:
     with tempfile.TemporaryDirectory(prefix="ser-voice-") as tmp:
         try:
             with local_copy(analysis.audio_file, folder=tmp) as stored:
-                result = voice_of_processed(stored.path, segments, runtime.vad_config())
+                result = voice_of_processed(
+                    stored.path, segments, runtime.vad_config(), settings.SER_VOICE_MAX_PAUSE_S
+                )
         except FileNotFoundError:
             raise VoiceRecomputeError("its processed audio file is missing from storage") from None
         except (AudioError, ValueError) as exc:

@@ -29,6 +29,7 @@ from .vad import SpeechDetector, VadConfig, shape_segments, speech_regions
 from .voice import VoiceResult
 
 GRANULARITIES = ("utterance", "frame")
+DEFAULT_MAX_PAUSE_S = 3.0  # a longer silence is a break in the talk (a turn), not a pause
 # Stages reported through `progress(stage, done, total)`: speech detection (decoding and resampling
 # run with it, block by block) counts 16 kHz samples seen of those the header announced (total 0
 # when the container does not say); the model counts segments scored of the segments found.
@@ -116,6 +117,7 @@ def analyse_waveform(
     progress: Progress | None = None,
     audio_out: str | os.PathLike[str] | None = None,
     voice: bool = True,
+    max_pause_s: float = DEFAULT_MAX_PAUSE_S,
 ) -> Analysis:
     """A 16 kHz mono array already in memory (short clips, tests). With `audio_out`, the array is
     written there as the processed audio; that file is the caller's."""
@@ -136,7 +138,7 @@ def analyse_waveform(
     pieces = [wav16k[a:b] for a, b in bounds]
     result = _score(pieces, bounds, model, granularity=granularity, progress=progress)
     if voice:
-        result = _with_voice(result, pieces, bounds, regions, cfg)
+        result = _with_voice(result, pieces, bounds, regions, cfg, max_pause_s)
     return replace(
         result,
         channel=channel,
@@ -158,6 +160,7 @@ def analyse_file(
     progress: Progress | None = None,
     audio_out: str | os.PathLike[str] | None = None,
     voice: bool = True,
+    max_pause_s: float = DEFAULT_MAX_PAUSE_S,
 ) -> Analysis:
     """A recording on disk, in bounded memory whatever its length: decode → channel → 16 kHz in
     blocks, each block appended to a PCM16 WAV spool file and fed to the VAD, then the model reads
@@ -194,7 +197,7 @@ def analyse_file(
             SpooledPieces(spool, bounds), bounds, model, granularity=granularity, progress=progress
         )
         if voice:
-            result = _with_voice(result, SpooledPieces(spool, bounds), bounds, regions, cfg)
+            result = _with_voice(result, SpooledPieces(spool, bounds), bounds, regions, cfg, max_pause_s)
         kept = out is not None
     finally:
         if not kept:
@@ -243,9 +246,11 @@ def voice_measures(
     bounds: list[tuple[int, int]],
     regions: list[tuple[int, int]],
     cfg: VadConfig,
+    max_pause_s: float = DEFAULT_MAX_PAUSE_S,
 ) -> VoiceResult:
     """The voice measures of the segments the model scored; pauses are the gaps between the
-    detector's speech regions (a pause is a silence it splits speech at: `min_silence_ms`)."""
+    detector's speech regions (a pause is a silence it splits speech at: `min_silence_ms`, up to
+    `max_pause_s`; longer gaps are breaks in the talk, such as the other person's turn)."""
     from . import voice
 
     return voice.measure(
@@ -254,11 +259,15 @@ def voice_measures(
         regions,
         speech_pad_s=cfg.speech_pad_ms / 1000,
         min_pause_s=cfg.min_silence_ms / 1000,
+        max_pause_s=max_pause_s,
     )
 
 
 def voice_of_processed(
-    path: str | os.PathLike[str], segments: Sequence[tuple[float, float]], cfg: VadConfig | None = None
+    path: str | os.PathLike[str],
+    segments: Sequence[tuple[float, float]],
+    cfg: VadConfig | None = None,
+    max_pause_s: float = DEFAULT_MAX_PAUSE_S,
 ) -> VoiceResult:
     """The voice measures of an earlier analysis, from its processed audio (16 kHz mono WAV) and
     the segments (seconds) its model scored: the speech detector runs again for the pauses (it is
@@ -271,7 +280,7 @@ def voice_of_processed(
         detector.feed(read_wav_16k(path, a, min(n, a + block)))
     regions = detector.regions()
     bounds = [(int(round(a * TARGET_SR)), min(n, int(round(b * TARGET_SR)))) for a, b in segments]
-    return voice_measures(SpooledPieces(Path(path), bounds), bounds, regions, cfg)
+    return voice_measures(SpooledPieces(Path(path), bounds), bounds, regions, cfg, max_pause_s)
 
 
 def _with_voice(
@@ -280,11 +289,12 @@ def _with_voice(
     bounds: list[tuple[int, int]],
     regions: list[tuple[int, int]],
     cfg: VadConfig,
+    max_pause_s: float,
 ) -> Analysis:
     """The result with its voice measures; a failure there (a library missing, a signal Praat
     rejects) is said in `voice_error` and never costs the emotion result."""
     try:
-        measures = voice_measures(pieces, bounds, regions, cfg)
+        measures = voice_measures(pieces, bounds, regions, cfg, max_pause_s)
     except Exception as exc:  # noqa: BLE001 - any failure of the measures leaves the scores intact
         return replace(
             result, voice_error=f"The voice measures could not be computed ({type(exc).__name__}: {exc})."

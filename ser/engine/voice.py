@@ -185,7 +185,7 @@ class VoiceResult:
     ]  # per analysis segment: [f0 median Hz, intensity median dB, voiced %, syllables]
     pauses: list[tuple[float, float]]  # (start_s, end_s) of every pause
     contour: Contour
-    counts: dict[str, float]  # syllables, speaking_s, total_s, voiced_s, clipped_pct
+    counts: dict[str, float]  # syllables, speaking_s, total_s, breaks, voiced_s, clipped_pct
     provenance: dict[str, Any]
     seconds: float = 0.0
 
@@ -233,7 +233,7 @@ def npz_bytes(v: VoiceResult) -> bytes:
     return buf.getvalue()
 
 
-def provenance(min_pause_s: float) -> dict[str, Any]:
+def provenance(min_pause_s: float, max_pause_s: float = 0.0) -> dict[str, Any]:
     import parselmouth
 
     return {
@@ -243,6 +243,7 @@ def provenance(min_pause_s: float) -> dict[str, Any]:
         "pitch_floor_hz": PITCH_FLOOR_HZ,
         "pitch_ceiling_hz": PITCH_CEILING_HZ,
         "min_pause_s": min_pause_s,
+        "max_pause_s": max_pause_s,
     }
 
 
@@ -321,11 +322,12 @@ def measure(
     *,
     speech_pad_s: float = 0.0,
     min_pause_s: float = 0.3,
+    max_pause_s: float = 0.0,
 ) -> VoiceResult:
     """Voice measures of one recording: `pieces[i]` is the 16 kHz audio of segment `bounds[i]`
     (sample offsets, the segments the model scored); `regions` are the speech detector's raw speech
-    regions (sample offsets, each widened by `speech_pad_s` on both sides), whose gaps are the
-    pauses."""
+    regions (sample offsets, each widened by `speech_pad_s` on both sides), whose gaps of
+    `min_pause_s` up to `max_pause_s` (0: no limit) are the pauses."""
     import parselmouth
     from parselmouth.praat import call
 
@@ -450,15 +452,21 @@ def measure(
     else:
         reasons["intensity_median_db"] = reasons["intensity_sd_db"] = "no speech frames"
 
-    # Pauses and rate: the gaps between speech regions, padding given back.
+    # Pauses and rate: the gaps between speech regions, padding given back. A gap longer than
+    # `max_pause_s` is a break in the talk (on the patient's channel, mostly the other person's
+    # turn), not a hesitation: it is neither a pause nor part of the time the rates divide by.
     pauses: list[tuple[float, float]] = []
+    breaks = 0
     total_s = speaking_s = 0.0
     if reg.size:
+        total_s = float(reg[-1, 1] - reg[0, 0]) - 2 * speech_pad_s
         for (_, e0), (s1, _) in zip(reg[:-1], reg[1:], strict=True):
             lo, hi = e0 - speech_pad_s, s1 + speech_pad_s
-            if hi - lo >= min_pause_s - 1e-9:
+            if max_pause_s and hi - lo > max_pause_s:
+                breaks += 1
+                total_s -= hi - lo
+            elif hi - lo >= min_pause_s - 1e-9:
                 pauses.append((float(lo), float(hi)))
-        total_s = float(reg[-1, 1] - reg[0, 0]) - 2 * speech_pad_s
         paused = sum(b - a for a, b in pauses)
         speaking_s = total_s - paused
     if total_s > 0:
@@ -538,9 +546,10 @@ def measure(
             "syllables": pool.syllables,
             "speaking_s": round(speaking_s, 3),
             "total_s": round(total_s, 3),
+            "breaks": breaks,
             "voiced_s": round(voiced_s, 3),
             "clipped_pct": round(clipped_pct, 3),
         },
-        provenance=provenance(min_pause_s),
+        provenance=provenance(min_pause_s, max_pause_s),
         seconds=time.perf_counter() - t0,
     )

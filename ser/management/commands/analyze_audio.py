@@ -70,6 +70,8 @@ class Command(BaseCommand):
                         vad=vad,
                         max_duration_s=settings.SER_MAX_DURATION_S,
                         audio_out=Path(tmp) / "processed_audio.wav",
+                        voice=settings.SER_VOICE,
+                        max_pause_s=settings.SER_VOICE_MAX_PAUSE_S,
                     )
                 except (AudioError, NoSpeechError, OSError) as exc:
                     failures += 1

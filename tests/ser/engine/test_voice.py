@@ -218,3 +218,26 @@ def test_octave_errors_of_the_pitch_tracker_do_not_inflate_the_variability() -> 
     assert result.values["f0_median_hz"] == pytest.approx(120.0, rel=0.02)
     assert result.values["f0_sd_st"] < 0.5  # type: ignore[operator]  # 12 st for the halved frames otherwise
     assert result.values["voiced_fraction"] > 90  # type: ignore[operator]  # they are still voiced
+
+
+def test_a_silence_longer_than_the_pause_limit_is_a_break_not_a_pause() -> None:
+    first, second = _speech("I have been sleeping badly"), _speech("and I feel tired most days")
+    noise = np.random.default_rng(1)
+
+    def gap(seconds: float) -> np.ndarray:
+        return (5e-4 * noise.standard_normal(int(seconds * SR))).astype(np.float32)
+
+    x = np.concatenate([gap(1.0), first, gap(1.0), second, gap(5.0), first, gap(1.0)])
+    regions = speech_regions(x, CFG)
+    bounds = shape_segments(regions, x.size, CFG)
+    pieces = [x[a:b] for a, b in bounds]
+    limited = measure(pieces, bounds, regions, speech_pad_s=0.06, max_pause_s=3.0)
+    unlimited = measure(pieces, bounds, regions, speech_pad_s=0.06, max_pause_s=0.0)
+    assert len(limited.pauses) == 1 and limited.counts["breaks"] == 1
+    assert len(unlimited.pauses) == 2 and unlimited.counts["breaks"] == 0
+    # The break is not part of the time the rates divide by.
+    speech_s = (2 * first.size + second.size) / SR + 1.0
+    assert limited.counts["total_s"] == pytest.approx(speech_s, abs=0.2)
+    assert unlimited.counts["total_s"] == pytest.approx(speech_s + 5.0, abs=0.2)
+    assert limited.values["speech_rate"] > unlimited.values["speech_rate"]  # type: ignore[operator]
+    assert limited.provenance["max_pause_s"] == 3.0
