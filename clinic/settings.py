@@ -274,6 +274,7 @@ SPECTACULAR_SETTINGS = {
         "ChannelEnum": "sessions.models.Recording.Channel",
         "GranularityEnum": "sessions.models.Recording.Granularity",
         "EmotionEnum": "ser.engine.labels.EMOTIONS",
+        "VoiceBeyondBandEnum": "reports.voice_panel.SIDES",
     },
 }
 

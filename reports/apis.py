@@ -19,10 +19,11 @@ from audit.services import owned
 from patients import services as patient_services
 from patients.models import Patient
 from ser.engine.labels import EMOTIONS
+from ser.engine.voice import BY_KEY, MEASURE_KEYS
 from sessions.apis import DATE_RANGE, DateRangeSerializer
 from sessions.models import TherapySession
 
-from . import services
+from . import services, voice_panel
 from .models import ReportExport
 from .report import TrendReport, trend_report
 
@@ -32,7 +33,11 @@ VARIANT = OpenApiParameter(
 
 
 class FlagSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=["rising-distress", "drift", "low-speech"])
+    kind = serializers.ChoiceField(
+        choices=["rising-distress", "drift", *(f"voice-{k}" for k in MEASURE_KEYS), "low-speech"],
+        help_text="voice-<measure>: that voice measure outside the patient's usual range in each of the "
+        "last sessions (for review, not a diagnosis).",
+    )
     title = serializers.CharField()
     detail = serializers.CharField(help_text="Why, in words, with the threshold.")
     sessions = serializers.ListField(child=serializers.IntegerField(), help_text="Session numbers.")
@@ -45,6 +50,70 @@ class ProvenanceSerializer(serializers.Serializer):
     precision = serializers.CharField()
     device = serializers.CharField()
     is_test_model = serializers.BooleanField()
+
+
+def _measure_help(key: str, what: str) -> str:
+    m = BY_KEY[key]
+    return f"{m.label}, {m.unit}: {m.help}. {what}"
+
+
+# The voice shapes, built from ser.engine.voice.MEASURES: a new measure is typed here (and in the
+# schema) without touching this module.
+TrendVoiceSerializer = type(
+    "TrendVoiceSerializer",
+    (serializers.Serializer,),
+    {
+        "__doc__": "The session's voice measures, each in its unit: the speech-weighted mean over its "
+        "recordings; null where none of them has the measure.",
+        "__module__": __name__,
+        **{
+            k: serializers.FloatField(allow_null=True, help_text=_measure_help(k, "Null: not measured."))
+            for k in MEASURE_KEYS
+        },
+    },
+)
+
+TrendVoiceBeyondSerializer = type(
+    "TrendVoiceBeyondSerializer",
+    (serializers.Serializer,),
+    {
+        "__doc__": "The measures of a (non-baseline) session outside the patient's usual range, and on "
+        "which side; measures within it, without a range or without a value are left out.",
+        "__module__": __name__,
+        **{
+            k: serializers.ChoiceField(
+                choices=voice_panel.SIDES,
+                required=False,
+                help_text=_measure_help(k, "Above or below its range."),
+            )
+            for k in MEASURE_KEYS
+        },
+    },
+)
+
+
+class VoiceBandSerializer(serializers.Serializer):
+    low = serializers.FloatField(help_text="Lower edge of the usual range.")
+    high = serializers.FloatField(help_text="Upper edge of the usual range.")
+    mean = serializers.FloatField(help_text="Mean of the baseline sessions.")
+    n = serializers.IntegerField(help_text="Baseline sessions with a value.")
+    unit = serializers.CharField(help_text="The measure's unit.")
+
+
+TrendVoiceBandsSerializer = type(
+    "TrendVoiceBandsSerializer",
+    (serializers.Serializer,),
+    {
+        "__doc__": "Each voice measure's usual range for this patient: the baseline sessions' mean ± "
+        "VOICE_BAND_SD SD, at least ± VOICE_BAND_MIN_REL of the mean; null with fewer than two baseline "
+        "values.",
+        "__module__": __name__,
+        **{
+            k: VoiceBandSerializer(allow_null=True, help_text=_measure_help(k, "Null: no range yet."))
+            for k in MEASURE_KEYS
+        },
+    },
+)
 
 
 class TrendSessionSerializer(serializers.Serializer):
@@ -60,6 +129,10 @@ class TrendSessionSerializer(serializers.Serializer):
     baseline = serializers.BooleanField(help_text="Part of the baseline.")
     beyond_band = serializers.BooleanField(help_text="Drift above the patient's usual range.")
     analysis_ids = serializers.ListField(child=serializers.UUIDField())
+    voice = TrendVoiceSerializer(help_text="Voice measures (pitch, loudness, rate, pauses, quality).")
+    voice_beyond_band = TrendVoiceBeyondSerializer(
+        source="voice_beyond", help_text="Voice measures outside the patient's usual range."
+    )
 
 
 class BandSerializer(serializers.Serializer):
@@ -82,6 +155,9 @@ class TrendSerializer(serializers.Serializer):
     sessions = TrendSessionSerializer(many=True)
     flags = FlagSerializer(many=True)
     models = ProvenanceSerializer(many=True)
+    voice_bands = TrendVoiceBandsSerializer(
+        help_text="Each voice measure's usual range (for review: decision support, not a diagnosis)."
+    )
 
 
 def _trend_data(report: TrendReport) -> dict[str, Any]:
@@ -99,6 +175,14 @@ def _trend_data(report: TrendReport) -> dict[str, Any]:
         "sessions": [{**row.__dict__, "analysis_ids": list(row.analysis_ids)} for row in report.rows],
         "flags": [f.__dict__ for f in trend.flags],
         "models": [m.__dict__ for m in report.models],
+        "voice_bands": {
+            k: (
+                {"low": b.low, "high": b.high, "mean": b.mean, "n": b.n, "unit": BY_KEY[k].unit}
+                if (b := trend.voice_bands.get(k)) is not None
+                else None
+            )
+            for k in MEASURE_KEYS
+        },
     }
 
 

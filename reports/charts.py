@@ -23,13 +23,14 @@ from ser.engine.labels import EMOTIONS
 from ser.models import EmotionAnalysis
 from sessions.models import Recording
 
-from . import plots
+from . import plots, voice_contours, voice_panel
 from .trends import Trend, patient_trend, session_map
 
 log = logging.getLogger(__name__)
 
-PATIENT_PLOTS = ("trajectory", "drift", "map")
-ANALYSIS_PLOTS = ("timeline", "bars")
+PATIENT_PLOTS = ("trajectory", "drift", "map", "voice")
+ANALYSIS_PLOTS = ("timeline", "bars", "voice")
+NO_VOICE = "No voice measures for this analysis yet: an administrator can run manage.py voice_recompute."
 
 
 def _cached(key: str, render: Callable[[], bytes]) -> bytes:
@@ -108,6 +109,19 @@ def _draw(
             note=note,
             width=width,
         )
+    if kind == "voice":
+        if not trend.has_voice:
+            return plots.empty_svg(
+                voice_panel.EMPTY, width=4.4 if narrow else 9.0, height=1.8 if narrow else 1.2
+            )
+        return plots.voice_trend_svg(
+            trend.dates,
+            trend.voice,
+            bands={key: (b.low, b.high) for key, b in trend.voice_bands.items()},
+            baseline=list(trend.baseline),
+            note=note,
+            width=width,
+        )
     coords = session_map(trend)
     if coords is None:
         return plots.empty_svg(
@@ -181,7 +195,8 @@ def _analysis_key(analysis: EmotionAnalysis, kind: str) -> str:
 
 
 def analysis_plot_svg(analysis: EmotionAnalysis, kind: str) -> bytes:
-    """Within-session timeline (segments, and 20 ms frames at frame granularity) or the nine bars."""
+    """Within-session timeline (segments, and 20 ms frames at frame granularity, pauses shaded),
+    the nine bars, or the voice contours (pitch and intensity)."""
     return _cached(_analysis_key(analysis, kind), lambda: _render_analysis(analysis, kind))
 
 
@@ -205,9 +220,37 @@ def _render_analysis(analysis: EmotionAnalysis, kind: str) -> bytes:
     note = plots.footnote(analysis.is_test_model)
     if kind == "bars":
         return plots.bars_svg(analysis.scores, note=note)
+    if kind == "voice":
+        return _render_voice(analysis)
     frames = None
     if analysis.frames_file:
         with analysis.frames_file.open("rb") as f:
             track = np.load(f)
             frames = (track["times_s"], track["scores"])
-    return plots.timeline_svg(analysis.segments, analysis.duration_s, frames=frames, note=note)
+    pauses = (analysis.voice or {}).get("pauses") or []
+    return plots.timeline_svg(analysis.segments, analysis.duration_s, frames=frames, pauses=pauses, note=note)
+
+
+def _render_voice(analysis: EmotionAnalysis) -> bytes:
+    voice = analysis.voice or {}
+    if not voice or not analysis.voice_file:
+        # Measures stored without contours are measures that could not be computed: say why.
+        notes = voice.get("notes") or []
+        message = f"No voice contours for this analysis: {notes[0]}" if voice and notes else NO_VOICE
+        return plots.empty_svg(message)
+    with analysis.voice_file.open("rb") as f:
+        track = np.load(f)
+        times, f0, db = track["times_s"], track["f0_hz"], track["intensity_db"]
+    prov = voice.get("provenance") or {}
+    return voice_contours.voice_svg(
+        times,
+        f0,
+        db,
+        analysis.duration_s,
+        pauses=voice.get("pauses") or [],
+        pitch_range=(float(prov.get("pitch_floor_hz", 75.0)), float(prov.get("pitch_ceiling_hz", 500.0))),
+        # The disclaimer alone: Praat measured these, so the test checkpoint's warning about
+        # meaningless emotion scores does not apply to them.
+        note=f"{plots.footnote(False)} Intensity is Praat dB, not a calibrated sound level: compare it "
+        "within one patient and one recording set-up.",
+    )

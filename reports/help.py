@@ -5,6 +5,7 @@ The disclaimer and the test-checkpoint warning stay in `ser.engine.notices`."""
 from __future__ import annotations
 
 from ser.engine.labels import EMOTIONS
+from ser.engine.voice import MEASURES
 
 # What each of the model's nine classes means on these pages.
 EMOTION_MEANINGS: dict[str, str] = {
@@ -26,3 +27,6 @@ EMOTION_MEANINGS: dict[str, str] = {
 assert set(EMOTION_MEANINGS) == set(EMOTIONS)
 
 EMOTION_ROWS = [(e, f"emotion-{e}", EMOTION_MEANINGS[e]) for e in EMOTIONS]
+
+# The voice measures beside emotion (ser.engine.voice): anchor, label, unit, what it is.
+VOICE_ROWS = [(m.key, f"voice-{m.key}", m.label, m.unit, m.help) for m in MEASURES]

@@ -18,7 +18,9 @@ from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.cm import ScalarMappable
+from matplotlib.collections import PolyCollection
 from matplotlib.colors import Normalize
+from matplotlib.dates import MONTHLY
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.legend import Legend
@@ -28,6 +30,8 @@ from matplotlib.transforms import Bbox
 
 from ser.engine.labels import EMOTIONS
 from ser.engine.notices import DISCLAIMER, TEST_MODEL_SHORT
+from ser.engine.voice import BY_KEY as VOICE_MEASURES
+from ser.engine.voice import MEASURE_KEYS as VOICE_KEYS
 
 # Okabe & Ito's colour-blind-safe palette; neutral grey, unknown black.
 PALETTE: dict[str, str] = {
@@ -252,6 +256,142 @@ def drift_svg(dates: Sequence[datetime], euclidean: np.ndarray, cosine: np.ndarr
     return _svg(drift_figure(dates, euclidean, cosine, **kwargs))
 
 
+VOICE_COLOUR, BEYOND_COLOUR = "#0072B2", "#D55E00"
+LOUDNESS_NOTE = "Loudness in dB as Praat measures it, not calibrated: compare within this patient and set-up."
+
+
+def _voice_cells(groups: Sequence[str], cols: int) -> list[tuple[int, int]]:
+    """Each small panel's (row, column): a group of measures (pitch, loudness, …) starts a new row
+    when it does not fit in what is left of the current one, so a row reads as one topic; in plain
+    order instead when that would cost a row (phones: two columns, no gaps)."""
+    cells: list[tuple[int, int]] = []
+    row = col = 0
+    for i, group in enumerate(groups):
+        if i and group != groups[i - 1]:
+            size = next((j for j in range(i, len(groups)) if groups[j] != group), len(groups)) - i
+            if col and col + size > cols:
+                row, col = row + 1, 0
+        if col == cols:
+            row, col = row + 1, 0
+        cells.append((row, col))
+        col += 1
+    plain = -(-len(groups) // cols)
+    if cells and cells[-1][0] + 1 > plain:
+        return [divmod(i, cols) for i in range(len(groups))]
+    return cells
+
+
+def _voice_panel(
+    ax: Axes,
+    x: list[Any],  # session dates
+    y: np.ndarray,
+    band: tuple[float, float] | None,
+    baseline: np.ndarray,
+) -> None:
+    """One measure across sessions: the band (shaded, edges dashed), the values (NaN breaks the
+    line), baseline sessions ringed, sessions outside the band as triangles pointing the way out."""
+    ax.tick_params(labelsize=7)
+    ax.grid(alpha=0.3)
+    finite = np.isfinite(y)
+    if not finite.any():
+        ax.text(
+            0.5, 0.5, "no data", transform=ax.transAxes, ha="center", va="center", fontsize=8, color="#52606d"
+        )
+        ax.tick_params(axis="y", left=False, labelleft=False)
+        ax.grid(False)
+        return
+    if band is not None:
+        ax.axhspan(band[0], band[1], color=VOICE_COLOUR, alpha=0.12, linewidth=0)
+        for edge in band:
+            ax.axhline(edge, color=VOICE_COLOUR, linestyle="--", linewidth=0.7, alpha=0.7)
+    many = len(x) > 60  # 200 sessions in a 2-inch panel: thinner, or the line is a solid block
+    ax.plot(
+        x, y, color=VOICE_COLOUR, marker="o", markersize=1.2 if many else 2.5, linewidth=0.8 if many else 1.2
+    )
+
+    def pick(mask: np.ndarray) -> tuple[list[Any], np.ndarray]:
+        return [d for d, m in zip(x, mask, strict=True) if m], y[mask]
+
+    ax.scatter(
+        *pick(baseline & finite), s=36, facecolors="none", edgecolors="#000000", linewidths=0.9, zorder=3
+    )
+    if band is not None:
+        with np.errstate(invalid="ignore"):
+            above, below = ~baseline & (y > band[1]), ~baseline & (y < band[0])
+        ax.scatter(*pick(above), s=30, marker="^", color=BEYOND_COLOUR, zorder=4)
+        ax.scatter(*pick(below), s=30, marker="v", color=BEYOND_COLOUR, zorder=4)
+
+
+def voice_trend_figure(
+    dates: Sequence[datetime],
+    voice: np.ndarray,
+    *,
+    bands: dict[str, tuple[float, float]],
+    baseline: Sequence[bool],
+    keys: Sequence[str] = VOICE_KEYS,
+    note: str = FOOTNOTE,
+    width: str = WIDE,
+) -> Figure:
+    narrow = width == NARROW
+    cols = 2 if narrow else 4
+    measures = [VOICE_MEASURES[k] for k in keys]
+    cells = _voice_cells([m.group for m in measures], cols)
+    rows = max(r for r, _ in cells) + 1
+    fig = _figure(4.4 if narrow else 9.0, rows * (1.55 if narrow else 1.6) + 1.2)
+    grid = fig.add_gridspec(rows, cols)
+    x = list(dates)
+    values = np.asarray(voice, dtype=float).reshape(len(x), len(keys))
+    base = np.asarray(baseline, dtype=bool)
+    taken = set(cells)
+    first: Axes | None = None
+    for j, (m, (r, c)) in enumerate(zip(measures, cells, strict=True)):
+        ax = fig.add_subplot(grid[r, c], sharex=first)
+        if first is None:
+            first = ax
+            _dates(ax, max_ticks=4)
+            # A year between ticks too: with 4 ticks over ~1.5 years the default steps (at most 6
+            # months) all give too many, and matplotlib warns and crowds the small panel.
+            ax.xaxis.get_major_locator().intervald[MONTHLY] = [1, 2, 3, 4, 6, 12]  # type: ignore[attr-defined]
+        ax.set_title(f"{m.label} ({m.unit})", fontsize=8, loc="left")
+        ax.set_gid(f"voice-{m.key}")
+        _voice_panel(ax, x, values[:, j], bands.get(m.key), base)
+        # Dates under the lowest panel of each column only: the panels share their time axis.
+        ax.tick_params(axis="x", labelbottom=(r + 1, c) not in taken)
+        ax.xaxis.get_offset_text().set_fontsize(7)  # the year under the dates, no larger than they are
+    handles = [
+        Line2D([], [], color=VOICE_COLOUR, marker="o", markersize=3, linewidth=1.2, label="session"),
+        Patch(
+            facecolor=VOICE_COLOUR, alpha=0.25, edgecolor=VOICE_COLOUR, linestyle="--", label="usual range"
+        ),
+        Line2D(
+            [],
+            [],
+            marker="o",
+            markersize=6,
+            markerfacecolor="none",
+            markeredgecolor="#000000",
+            linestyle="",
+            label="baseline session",
+        ),
+        Line2D([], [], marker="^", markersize=5, color=BEYOND_COLOUR, linestyle="", label="above the range"),
+        Line2D([], [], marker="v", markersize=5, color=BEYOND_COLOUR, linestyle="", label="below the range"),
+    ]
+    legend = fig.legend(
+        handles=handles, loc="lower center", ncol=3 if narrow else 5, fontsize=7, frameon=False
+    )
+    legend.set_gid("legend")
+    if any(m.group == "loudness" and m.unit == "dB" for m in measures):
+        note = f"{LOUDNESS_NOTE} {note}"
+    _note(fig, note, legend_below=legend)
+    return fig
+
+
+def voice_trend_svg(dates: Sequence[datetime], voice: np.ndarray, **kwargs: Any) -> bytes:
+    """Small multiples of the voice measures across sessions, each with the patient's usual range
+    from the baseline sessions; gaps where a session has no value, "no data" where none has."""
+    return _svg(voice_trend_figure(dates, voice, **kwargs))
+
+
 def session_map_figure(
     coords: np.ndarray,
     dates: Sequence[datetime],
@@ -341,11 +481,36 @@ def frame_lines(times: np.ndarray, probs: np.ndarray) -> tuple[np.ndarray, np.nd
     return np.insert(times, gaps, np.nan), np.insert(probs, gaps, np.nan, axis=0)
 
 
+PAUSE_COLOUR = "#d5dae0"  # far lighter than the neutral class's grey, and only where no segment is
+
+
+def pause_spans(ax: Axes, pauses: Sequence[Sequence[float]]) -> None:
+    """The pauses ((start_s, end_s) each) as light grey spans the full height of `ax`, behind
+    everything, in one collection (an hour's recording has hundreds of pauses)."""
+    boxes = [[(a, 0.0), (a, 1.0), (b, 1.0), (b, 0.0)] for a, b in pauses]
+    spans = PolyCollection(
+        boxes,
+        transform=ax.get_xaxis_transform(),  # x in seconds, y the axes' full height
+        facecolor=PAUSE_COLOUR,
+        edgecolor=PAUSE_COLOUR,
+        linewidth=0.4,  # a hairline still shows a short pause on an hour-long axis
+        alpha=0.6,
+        zorder=0,
+    )
+    spans.set_gid("pauses")
+    ax.add_collection(spans, autolim=False)
+
+
+def pause_handle() -> Patch:
+    return Patch(facecolor=PAUSE_COLOUR, edgecolor="#9aa5b1", alpha=0.6, label="pause")
+
+
 def timeline_figure(
     segments: Sequence[Sequence[float]],
     duration_s: float,
     *,
     frames: tuple[np.ndarray, np.ndarray] | None = None,
+    pauses: Sequence[Sequence[float]] = (),
     note: str = FOOTNOTE,
 ) -> Figure:
     fig = _figure(9.0, 3.8 if frames is None else 5.2)
@@ -370,6 +535,10 @@ def timeline_figure(
     ax.set_ylim(0, 1)
     ax.set_ylabel("segment scores")
     handles = [Patch(color=PALETTE[e], label=e) for e in EMOTIONS]
+    if len(pauses):
+        for a in axes:
+            pause_spans(a, pauses)
+        handles.append(pause_handle())
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7, frameon=False)
     if frames is not None:
         times, probs = frame_lines(*frames)
@@ -385,7 +554,8 @@ def timeline_figure(
 
 def timeline_svg(segments: Sequence[Sequence[float]], duration_s: float, **kwargs: Any) -> bytes:
     """Within-session timeline: each speech segment's nine scores as stacked bars over time, and
-    the 20 ms frame scores as lines (broken at silences) at frame granularity."""
+    the 20 ms frame scores as lines (broken at silences) at frame granularity; the pauses between
+    speech (from the voice measures) shaded when given."""
     return _svg(timeline_figure(segments, duration_s, **kwargs))
 
 

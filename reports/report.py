@@ -51,6 +51,7 @@ class ReportRow:
     # outside the patient's baseline band: key → "above" / "below".
     voice: dict[str, float | None]
     voice_beyond: dict[str, str]
+    voice_provenance: tuple[str, ...]  # voice libraries, each once: "praat-parselmouth 0.4.7 / Praat 6.1.38"
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,7 @@ def trend_report(
             models=tuple(trend.provenance[i]),
             voice=trend.voice_row(i),
             voice_beyond=trend.voice_beyond(i),
+            voice_provenance=trend.voice_provenance[i],
         )
         for i in range(trend.count)
     )

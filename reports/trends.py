@@ -80,6 +80,9 @@ class Trend:
     # Per session: the analyses it combines and the models that made them.
     analysis_ids: list[list[str]] = field(default_factory=list)
     provenance: list[list[Provenance]] = field(default_factory=list)
+    # Per session: the voice library behind its measures, each distinct one once
+    # ("praat-parselmouth 0.4.7 / Praat 6.1.38"); empty where it has none.
+    voice_provenance: list[tuple[str, ...]] = field(default_factory=list)
 
     @property
     def count(self) -> int:
@@ -126,6 +129,7 @@ class Trend:
             voice=self.voice[pick].reshape(-1, len(VOICE_KEYS)),
             analysis_ids=[self.analysis_ids[i] for i in keep],
             provenance=[self.provenance[i] for i in keep],
+            voice_provenance=[self.voice_provenance[i] for i in keep],
         )
         sliced.is_test_model = any(p.is_test_model for per in sliced.provenance for p in per)
         sliced.flags = _flags(sliced)
@@ -219,6 +223,7 @@ def patient_trend(*, patient: Patient, variant: str | None = None) -> Trend:
         s = group[0].recording.session
         w = np.array([max(a.analysed_s, 1e-6) for a in group])
         voice.append(_session_voice(group, w))
+        trend.voice_provenance.append(_voice_library(group))
         scores.append(np.average(np.array([a.scores for a in group]), axis=0, weights=w))
         embs.append(np.average(np.stack([a.embedding_array() for a in group]), axis=0, weights=w))
         speech.append(float(w.sum()))
@@ -259,6 +264,16 @@ def _session_voice(group: list[EmotionAnalysis], weights: np.ndarray) -> list[fl
     return out
 
 
+def _voice_library(group: list[EmotionAnalysis]) -> tuple[str, ...]:
+    """A session's voice libraries, each once: "praat-parselmouth 0.4.7 / Praat 6.1.38"."""
+    out = []
+    for a in group:
+        p = (a.voice or {}).get("provenance") or {}
+        if p.get("library"):
+            out.append(f"{p['library']} {p.get('version', '?')} / Praat {p.get('praat', '?')}")
+    return tuple(dict.fromkeys(out))
+
+
 def _voice_bands(trend: Trend) -> None:
     """Each voice measure's usual range from the baseline sessions (the same ones as drift)."""
     trend.voice_bands = {}
@@ -271,7 +286,9 @@ def _voice_bands(trend: Trend) -> None:
             continue
         mean, sd = float(own.mean()), float(own.std(ddof=1))
         half = max(settings.VOICE_BAND_SD * sd, settings.VOICE_BAND_MIN_REL * abs(mean))
-        trend.voice_bands[key] = VoiceBand(mean - half, mean + half, mean, int(own.size))
+        # Rates, shares, durations and pitch cannot go below 0 (dB values can).
+        low = mean - half if VOICE_MEASURES[key].unit == "dB" else max(0.0, mean - half)
+        trend.voice_bands[key] = VoiceBand(low, mean + half, mean, int(own.size))
 
 
 def _voice_flags(trend: Trend) -> list[Flag]:
@@ -299,7 +316,8 @@ def _voice_flags(trend: Trend) -> list[Flag]:
                 f"{m.label} {side} this patient's usual range",
                 f"In each of the last {k} session(s) the {m.label[0].lower()}{m.label[1:]} was {side} the "
                 f"usual {band.low:.{m.decimals}f}–{band.high:.{m.decimals}f} {m.unit} (baseline mean ± "
-                f"{settings.VOICE_BAND_SD:g} SD): {values} {m.unit}. For review, not a diagnosis.",
+                f"{settings.VOICE_BAND_SD:g} SD, at least ± {settings.VOICE_BAND_MIN_REL:.0%} of the mean): "
+                f"{values} {m.unit}. For review, not a diagnosis.",
                 tuple(trend.numbers[-k:]),
             )
         )

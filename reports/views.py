@@ -24,7 +24,7 @@ from patients.models import Patient
 from ser.engine.labels import EMOTIONS
 from ser.models import EmotionAnalysis
 
-from . import charts, plots, services
+from . import charts, plots, services, voice_panel
 from . import help as help_texts
 from .forms import BaselineForm, DateRangeForm, ExportForm
 from .models import ReportExport
@@ -109,6 +109,7 @@ def patient_dashboard(request: HttpRequest, pk: str) -> HttpResponse:
     plot_query.update({"variant": full.variant or "", "v": stamp})
     if date_from or date_to:
         plot_query.update({"date_from": str(date_from or ""), "date_to": str(date_to or "")})
+    voice_query = plot_query.urlencode()  # no classes: the voice plot shows none, one drawing serves all
     plot_query.setlist("c", classes)
     return render(
         request,
@@ -136,6 +137,10 @@ def patient_dashboard(request: HttpRequest, pk: str) -> HttpResponse:
             "date_from": date_from,
             "date_to": date_to,
             "plot_query": plot_query.urlencode(),
+            "voice_query": voice_query,
+            "voice_rows": voice_panel.voice_table(trend),
+            "voice": voice_panel,
+            "voice_sd": settings.VOICE_BAND_SD,
             "similar": _similar(trend, selected),
             "selected": selected,
             "selected_query": f"&session={selected}" if selected in trend.session_ids else "",
@@ -174,6 +179,10 @@ def help_page(request: HttpRequest) -> HttpResponse:
             "flag_k": settings.FLAG_TREND_SESSIONS,
             "flag_rise": settings.FLAG_TREND_MIN_RISE * 100,
             "flag_min_speech": settings.FLAG_MIN_SPEECH_S,
+            "voice_k": settings.VOICE_FLAG_SESSIONS,
+            "voice_sd": settings.VOICE_BAND_SD,
+            "voice_min_rel": settings.VOICE_BAND_MIN_REL * 100,
+            "voice_empty": voice_panel.EMPTY,
         },
     )
 

@@ -84,10 +84,13 @@ class SegmentSerializer(serializers.Serializer):
     end_s = serializers.FloatField()
     scores = serializers.DictField(child=serializers.FloatField(), help_text="Class → share, 0–1.")
     f0_median_hz = serializers.FloatField(
-        allow_null=True, help_text=_measure_help("f0_median_hz") + " Null without voice measures."
+        allow_null=True,
+        help_text=f"{_measure_help('f0_median_hz')} Of this segment; null without voice measures or voiced "
+        "speech in it.",
     )
     intensity_median_db = serializers.FloatField(
-        allow_null=True, help_text=_measure_help("intensity_median_db") + " Null without voice measures."
+        allow_null=True,
+        help_text=f"{_measure_help('intensity_median_db')} Of this segment; null without voice measures.",
     )
     voiced_pct = serializers.FloatField(
         allow_null=True,
@@ -161,7 +164,16 @@ class AnalysisOutputSerializer(serializers.ModelSerializer):
         """Null for an analysis made before voice measures existed."""
         if not obj.voice:
             return None
-        return dict(AnalysisVoiceSerializer(obj.voice).data)
+        # Every part present even where a stored row lacks one (a measure the row predates is null).
+        stored: dict[str, Any] = {
+            "values": {},
+            "reasons": {},
+            "notes": [],
+            "pauses": [],
+            "counts": {},
+            "provenance": {},
+        }
+        return dict(AnalysisVoiceSerializer({**stored, **obj.voice}).data)
 
     @extend_schema_field(
         serializers.DictField(

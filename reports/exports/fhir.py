@@ -6,7 +6,8 @@ every code of ours is defined there, at settings.FHIR_CODESYSTEM_URL); the Patie
 or only a `Patient/<id>` / `Practitioner/<id>` reference when the clinic set the EHR's ids; one
 Device per distinct model provenance; one Observation per analysed session (a component per emotion
 class, Euclidean drift with the patient's usual range as its referenceRange and H above it, cosine
-drift, speech seconds); a DiagnosticReport grouping them with the PDF in presentedForm and the
+drift, speech seconds, and each voice measure in its UCUM unit with the patient's baseline range
+and H / L outside it); a DiagnosticReport grouping them with the PDF in presentedForm and the
 notices and review flags in its conclusion; a DocumentReference to the same PDF, for EHRs that file
 documents. The audio leaves (a Media per recording, read from storage) only when explicitly asked.
 
@@ -52,22 +53,20 @@ from fhir.resources.R4B.observation import Observation, ObservationComponent, Ob
 from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.period import Period
 from fhir.resources.R4B.practitioner import Practitioner
-from fhir.resources.R4B.quantity import Quantity
 from fhir.resources.R4B.reference import Reference
 from fhir.resources.R4B.resource import Resource
 
 from ser.engine.labels import EMOTIONS
 from ser.engine.notices import DISCLAIMER, TEST_MODEL_SHORT, TEST_MODEL_WARNING
+from ser.engine.voice import MEASURES
 
 from ..report import ReportRow, TrendReport
 from ..trends import Provenance
 from .fhir_codes import (
     AUDIO_MIME,
     CATEGORY,
-    CONCEPTS,
     COSINE,
     EUCLIDEAN,
-    INTERPRETATION,
     MEDIA_TYPE,
     MODEL_NOTE_PREFIX,
     NAMESPACE,
@@ -75,10 +74,13 @@ from .fhir_codes import (
     PANEL,
     REPORT,
     SPEECH,
-    UCUM,
     URI,
     codesystem,
+    concept,
+    interpretation,
+    quantity,
 )
+from .fhir_voice import has_voice, voice_components
 
 
 def _id(*parts: object) -> str:
@@ -87,13 +89,6 @@ def _id(*parts: object) -> str:
 
 def _digest(*values: object) -> str:
     return hashlib.sha256(repr(values).encode()).hexdigest()[:16]
-
-
-def _concept(code: str) -> CodeableConcept:
-    display = CONCEPTS[code][0]
-    return CodeableConcept(
-        coding=[Coding(system=settings.FHIR_CODESYSTEM_URL, code=code, display=display)], text=display
-    )
 
 
 def _local(when: datetime) -> datetime:
@@ -202,49 +197,39 @@ def _device(b: _Builder, m: Provenance) -> Reference:
     return b.add(resource, key, _search(ident))
 
 
-def _quantity(value: float, unit: str) -> Quantity:
-    # The shortest decimal that reads back as the same float: every digit we have, none invented.
-    return Quantity(value=Decimal(repr(float(value))), unit=unit, system=UCUM, code=unit)
-
-
 def _components(report: TrendReport, row: ReportRow) -> list[ObservationComponent]:
     out = [
-        ObservationComponent(code=_concept(f"emotion-{e}"), valueQuantity=_quantity(row.scores[e], "1"))
+        ObservationComponent(code=concept(f"emotion-{e}"), valueQuantity=quantity(row.scores[e], "1"))
         for e in EMOTIONS
     ]
     band = report.trend.band
     out.append(
         ObservationComponent(
-            code=_concept(EUCLIDEAN),
-            valueQuantity=_quantity(row.euclidean, "1"),
+            code=concept(EUCLIDEAN),
+            valueQuantity=quantity(row.euclidean, "1"),
             referenceRange=[
                 ObservationReferenceRange(
-                    low=_quantity(band[0], "1"),
-                    high=_quantity(band[1], "1"),
+                    low=quantity(band[0], "1"),
+                    high=quantity(band[1], "1"),
                     text="This patient's usual range: the baseline sessions' own drift, mean ± 2 SD.",
                 )
             ]
             if band is not None
             else None,
-            interpretation=[
-                CodeableConcept(
-                    coding=[Coding(system=INTERPRETATION, code="H", display="High")],
-                    text="Beyond this patient's usual range",
-                )
-            ]
+            interpretation=interpretation("H", "High", "Beyond this patient's usual range")
             if row.beyond_band
             else None,
         )
     )
-    out.append(ObservationComponent(code=_concept(COSINE), valueQuantity=_quantity(row.cosine, "1")))
-    out.append(ObservationComponent(code=_concept(SPEECH), valueQuantity=_quantity(row.speech_s, "s")))
-    return out
+    out.append(ObservationComponent(code=concept(COSINE), valueQuantity=quantity(row.cosine, "1")))
+    out.append(ObservationComponent(code=concept(SPEECH), valueQuantity=quantity(row.speech_s, "s")))
+    return out + voice_components(report, row)
 
 
 def _categories() -> list[CodeableConcept]:
     return [
         CodeableConcept(coding=[Coding(system=OBSERVATION_CATEGORY, code="exam", display="Exam")]),
-        _concept(CATEGORY),
+        concept(CATEGORY),
     ]
 
 
@@ -256,10 +241,18 @@ def _observation(
     devices: dict[Provenance, Reference],
     media: Sequence[Reference],
 ) -> Reference:
-    values = _digest(*row.scores.values(), row.euclidean, row.cosine, row.speech_s)
+    # Voice values join the digest only where there are any, so a session without them keeps the
+    # id it was pushed with before voice measures existed; recomputed ones make a new Observation.
+    voice = [row.voice.get(m.key) for m in MEASURES] if has_voice(row) else []
+    values = _digest(*row.scores.values(), row.euclidean, row.cosine, row.speech_s, *voice)
     key = _id("Observation", row.session_id, *row.analysis_ids, values)
     ident = _own_id(key)
     notes = [_model_words(m) for m in row.models]
+    if row.voice_provenance:
+        notes.append(
+            f"Voice measures computed with {' and '.join(row.voice_provenance)}; intensity is "
+            "uncalibrated dB, comparable only within this patient and recording set-up."
+        )
     if row.baseline:
         notes.append("Baseline session.")
     notes.append(DISCLAIMER)
@@ -267,7 +260,7 @@ def _observation(
         identifier=[ident],
         status="final",
         category=_categories(),
-        code=_concept(PANEL),
+        code=concept(PANEL),
         subject=refs["patient"],
         effectiveDateTime=_local(row.date),
         issued=_local(report.generated_at),
@@ -350,8 +343,8 @@ def report_bundle(
         DiagnosticReport(
             identifier=[ident],
             status="final",
-            category=[_concept(CATEGORY)],
-            code=_concept(REPORT),
+            category=[concept(CATEGORY)],
+            code=concept(REPORT),
             subject=refs["patient"],
             effectivePeriod=period,
             issued=_local(report.generated_at),
@@ -371,8 +364,8 @@ def report_bundle(
             masterIdentifier=doc_ident,
             status="current",
             docStatus="final",
-            type=_concept(REPORT),
-            category=[_concept(CATEGORY)],
+            type=concept(REPORT),
+            category=[concept(CATEGORY)],
             subject=refs["patient"],
             date=_local(report.generated_at),
             author=[refs["practitioner"]],

@@ -1,6 +1,6 @@
 """The trend report as a PDF (A4 or US Letter) for the clinical record: who and which range, the
 notices, the baseline in words, the review flags with their reasons, the trajectory and drift plots,
-one table row per session, and the models behind the numbers.
+one table row per session, the voice measures (`pdf_voice`), and the models behind the numbers.
 
 Why ReportLab (platypus) and svglib: on this machine a 200-session report took 5.1 s with WeasyPrint
 (HTML → layout engine) against 2.1 s with ReportLab, which lays the table out directly. svglib turns
@@ -62,6 +62,7 @@ from .pdf_style import (
     WORDS,
     paragraph_styles,
 )
+from .pdf_voice import voice_section
 
 
 def _p(text: str, style: ParagraphStyle) -> Paragraph:
@@ -306,6 +307,7 @@ def _story(
             Spacer(1, 3),
             _p(words["table_note"], st["small"]),
         ]
+        story += voice_section(report, words, st, width, drawing=_drawing)
     story += [KeepTogether([_p(words["models"], st["h2"]), _models_table(report, words, st, width)])]
     return story
 

@@ -67,7 +67,54 @@ WORDS: dict[str, Promise] = {
     "yes": _("yes"),
     "no": _("no"),
     "no_models": _("No model results in this range."),
+    "voice": _("Voice measures"),
+    "voice_note": _(
+        "Per session, computed on the speech the emotion model scored. H / L (bold, shaded): above / "
+        "below this patient's usual range, for review, not a diagnosis; — : not measured. Baseline "
+        "rows are shaded blue."
+    ),
+    "voice_none": _(
+        "No voice measures for these sessions: they were analysed before voice measures existed. An "
+        "administrator can compute them from the stored recordings with: python manage.py voice_recompute"
+    ),
+    "voice_some_missing": _(
+        "A session with — throughout has no voice measures: analysed before they existed (python "
+        "manage.py voice_recompute fills them in) or none could be computed."
+    ),
+    "voice_bands": _(
+        "Usual range from the baseline (mean ± %(sd)s SD, at least ± %(rel)s of the mean): %(bands)s."
+    ),
+    "voice_no_bands": _("No usual range yet: it needs at least two baseline sessions with voice measures."),
+    "voice_columns": _(
+        "Columns: %(columns)s. The other measures (%(others)s) are in the CSV and FHIR exports."
+    ),
+    "voice_provenance": _(
+        "Computed with Praat's algorithms through parselmouth: %(libraries)s. Loudness is Praat's "
+        "intensity in dB, not calibrated: compare it only within this patient and one recording "
+        "set-up, never between microphones."
+    ),
+    "voice_plot": _("Voice measures across sessions"),
+    "voice_plot_note": _(
+        "Every measure per session with this patient's usual range (shaded); circled: baseline sessions; "
+        "triangles: above / below the range."
+    ),
+    "voice_unknown_library": _("praat-parselmouth (version not recorded)"),
+    "mark_high": _("H"),
+    "mark_low": _("L"),
     "page": _("Page %(page)d of %(pages)d"),
+}
+
+# The voice table's columns (ser.engine.voice keys) and their short headings: what fits the page
+# legibly beside the date; the rest of the measures go to the CSV and FHIR exports.
+VOICE_COLUMNS: dict[str, Promise] = {
+    "f0_median_hz": _("F0 median"),
+    "f0_sd_st": _("F0 var."),
+    "intensity_median_db": _("Loudness"),
+    "speech_rate": _("Speech rate"),
+    "articulation_rate": _("Artic. rate"),
+    "pause_ratio": _("Pause ratio"),
+    "pause_mean_s": _("Mean pause"),
+    "hnr_db": _("HNR"),
 }
 
 MARGIN = 15 * mm
@@ -88,6 +135,9 @@ def paragraph_styles() -> dict[str, ParagraphStyle]:
         "small": ParagraphStyle("small", body, fontSize=7.5, leading=9.5, textColor=MUTED),
         "cell": ParagraphStyle("cell", body, fontSize=7.5, leading=9),
         "label": ParagraphStyle("label", body, fontName="Helvetica-Bold"),
+        "h3": ParagraphStyle(
+            "h3", body, fontName="Helvetica-Bold", fontSize=9.5, leading=12, spaceBefore=8, spaceAfter=2
+        ),
         "cell_head": ParagraphStyle("cell_head", body, fontName="Helvetica-Bold", fontSize=7.5, leading=9),
         "warning": ParagraphStyle(
             "warning", body, fontName="Helvetica-Bold", fontSize=8.5, leading=11, textColor=RED

@@ -11,6 +11,7 @@ import io
 from django.utils import timezone
 
 from ser.engine.labels import EMOTIONS
+from ser.engine.voice import MEASURES
 
 from ..report import ReportRow, TrendReport
 
@@ -26,10 +27,19 @@ COLUMNS: list[tuple[str, str]] = [
     ("speech_seconds", "seconds of speech the model scored, 1 decimal"),
     ("is_baseline", "1 when the session is part of the baseline"),
     ("beyond_band", "1 when the drift is above the patient's usual range"),
+    *[
+        (f"voice_{m.key}", f"{m.label}, {m.unit}: {m.help}; {m.decimals} decimals, empty when not measured")
+        for m in MEASURES
+    ],
+    (
+        "voice_beyond_band",
+        "the voice measures outside this patient's usual range, as key:above or key:below, space-separated",
+    ),
     ("model_id", "model (hub id or directory); several joined by ' | '"),
     ("model_revision", "sha256 prefix of the weights"),
     ("model_variant", "embeddings compare only within a variant"),
     ("precision", "numeric path (fp32, bf16, int8)"),
+    ("voice_library", "what computed the voice measures (praat-parselmouth and Praat versions)"),
     ("test_checkpoint", "1 when a random-initialised test model made it: not a clinical result"),
     ("notice", "decision support, not a diagnosis"),
 ]
@@ -43,6 +53,13 @@ def _text(value: str) -> str:
 
 def _joined(row: ReportRow, attr: str) -> str:
     return " | ".join(dict.fromkeys(_text(str(getattr(m, attr))) for m in row.models))
+
+
+def _voice(row: ReportRow) -> list[str]:
+    values = [row.voice.get(m.key) for m in MEASURES]
+    cells = ["" if v is None else f"{v:.{m.decimals}f}" for m, v in zip(MEASURES, values, strict=True)]
+    beyond = " ".join(f"{m.key}:{row.voice_beyond[m.key]}" for m in MEASURES if m.key in row.voice_beyond)
+    return [*cells, beyond]
 
 
 def _row(report: TrendReport, row: ReportRow) -> list[str]:
@@ -59,10 +76,12 @@ def _row(report: TrendReport, row: ReportRow) -> list[str]:
         f"{row.speech_s:.1f}",
         "1" if row.baseline else "0",
         "1" if row.beyond_band else "0",
+        *_voice(row),
         _joined(row, "model_id"),
         _joined(row, "model_revision"),
         _joined(row, "model_variant"),
         _joined(row, "precision"),
+        " | ".join(_text(p) for p in row.voice_provenance),
         "1" if test else "0",
         " ".join(report.notices) if test else report.notices[-1],
     ]

@@ -25,7 +25,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from ser.engine.voice import BY_KEY, MEASURE_KEYS
+from ser.models import EmotionAnalysis
 from tests.factories import analysed_session
+from tests.reports.voice_data import voice_json
 
 
 def _schema() -> dict[str, Any]:
@@ -68,6 +71,33 @@ def test_ids_are_uuids_and_states_are_enums() -> None:
                 assert param["schema"] == {"type": "string", "format": "uuid"}, (path, param)
 
 
+def test_the_trend_types_each_voice_measure_its_marks_and_bands() -> None:
+    comps = SCHEMA["components"]["schemas"]
+    session = comps["TrendSession"]
+    assert {"voice", "voice_beyond_band"} <= set(session["required"])
+    voice = comps[session["properties"]["voice"]["allOf"][0]["$ref"].rsplit("/", 1)[1]]
+    assert list(voice["properties"]) == list(MEASURE_KEYS)
+    for key, prop in voice["properties"].items():
+        assert prop["type"] == "number" and prop["nullable"] is True, key
+        m = BY_KEY[key]
+        assert m.label in prop["description"] and m.unit in prop["description"], key
+    beyond = comps[session["properties"]["voice_beyond_band"]["allOf"][0]["$ref"].rsplit("/", 1)[1]]
+    assert list(beyond["properties"]) == list(MEASURE_KEYS) and not beyond.get("required")
+    assert beyond["properties"]["speech_rate"]["allOf"][0]["$ref"].endswith("/VoiceBeyondBandEnum")
+    assert comps["VoiceBeyondBandEnum"]["enum"] == ["above", "below"]
+    trend = comps["Trend"]
+    assert "voice_bands" in trend["required"]
+    bands = comps[trend["properties"]["voice_bands"]["allOf"][0]["$ref"].rsplit("/", 1)[1]]
+    assert list(bands["properties"]) == list(MEASURE_KEYS)
+    for key, prop in bands["properties"].items():
+        assert prop["allOf"][0]["$ref"].endswith("/VoiceBand") and prop["nullable"] is True, key
+    band = comps["VoiceBand"]
+    assert set(band["required"]) == {"low", "high", "mean", "n", "unit"}
+    assert band["properties"]["n"]["type"] == "integer" and band["properties"]["low"]["type"] == "number"
+    kinds = set(comps["KindEnum"]["enum"])
+    assert {"rising-distress", "drift", "low-speech"} | {f"voice-{k}" for k in MEASURE_KEYS} == kinds
+
+
 def test_every_operation_documents_the_error_body() -> None:
     for path, ops in SCHEMA["paths"].items():
         for method, op in ops.items():
@@ -105,6 +135,12 @@ def records(therapist, patient, in_process):  # type: ignore[no-untyped-def]
         analysed_session(patient, i, scores=rng.dirichlet(np.ones(9)), embedding=rng.normal(size=64))
         for i in range(1, 5)
     ]
+    # Voice measures too (one session without, one value missing), so the trend's voice values,
+    # marks and bands are checked against the schema with numbers in them, not only nulls.
+    for i, s in enumerate(sessions[:3]):
+        values = [float(v) for v in rng.uniform(1, 100, len(MEASURE_KEYS))]
+        values[-1] = None if i == 2 else values[-1]  # hnr_db, the last measure
+        EmotionAnalysis.objects.filter(recording__session=s).update(voice=voice_json(tuple(values)))
     analysis = sessions[0].recordings.first().analyses.first()
     return {
         "patient": patient,

@@ -45,16 +45,16 @@ def run(*args: str) -> str:
 
 @pytest.fixture
 def analysed(upload, fresh_model, settings) -> Recording:  # type: ignore[no-untyped-def]
-    """An analysed frame-granularity recording: its audio and four analysis files on disk."""
+    """An analysed frame-granularity recording: its audio and five analysis files on disk."""
     recording = upload(granularity="frame")
     assert ser_services.analysis_run(recording_id=str(recording.pk)) is not None
-    assert len(stored_files(settings)) == 5
+    assert len(stored_files(settings)) == 6
     return recording
 
 
 def test_it_reports_nothing_when_every_file_is_claimed(analysed) -> None:  # type: ignore[no-untyped-def]
     out = run()
-    assert "5 stored file(s) checked; 0 orphan(s), 0 B; 0 missing." in out
+    assert "6 stored file(s) checked; 0 orphan(s), 0 B; 0 missing." in out
     assert "orphan " not in out and "missing " not in out
 
 
@@ -97,7 +97,7 @@ def test_it_finds_the_files_a_failed_delete_left_behind(
             session_services.recording_delete(recording=analysed)
     assert stored_files(settings) == left  # the rows went, the files could not
     out = run()
-    assert "5 orphan(s)" in out
+    assert "6 orphan(s)" in out
     for name in left:
         assert f"orphan   {name}" in out
     run("--delete", "--grace", "0")

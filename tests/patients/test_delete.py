@@ -39,14 +39,14 @@ class _Rollback(Exception):
 @pytest.fixture
 def full_patient(patient, session, upload, fresh_model, settings):  # type: ignore[no-untyped-def]
     """The owner's patient with two sessions, each with an analysed frame-granularity recording
-    (audio, processed audio, result.json, frames.npz, segments.npz: 5 files each), both sessions
+    (audio, processed audio, result.json, frames.npz, segments.npz, voice.npz: 6 files each), both sessions
     chosen as the drift baseline."""
     second = session_create(patient=patient, started_at=timezone.now())
     for s in (session, second):
         recording = upload(granularity="frame", session=s)
         assert ser_services.analysis_run(recording_id=str(recording.pk)) is not None
     services.baseline_set(patient=patient, mode=Patient.Baseline.SET, sessions=[session, second])
-    assert len(stored_files(settings)) == 10
+    assert len(stored_files(settings)) == 12
     assert Baseline.objects.filter(patient=patient).count() == 2
     return patient
 
@@ -156,7 +156,7 @@ def test_the_confirmation_page_counts_what_goes_and_post_deletes(
     assert url in dashboard
     page = web.get(url).content.decode()
     assert "2 sessions" in page and "2 recordings" in page
-    assert len(stored_files(settings)) == 10, "a GET deletes nothing"
+    assert len(stored_files(settings)) == 12, "a GET deletes nothing"
     with django_capture_on_commit_callbacks(execute=True):
         response = web.post(url, follow=True)
     assert response.redirect_chain[-1][0] == reverse("patients:list")

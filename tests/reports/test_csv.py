@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from pathlib import Path
 
 import pytest
 
 from reports.exports.table import HEADER, report_csv
 from reports.report import trend_report
 from ser.engine.labels import EMOTIONS
+from ser.engine.voice import MEASURE_KEYS, MEASURES
 from ser.models import EmotionAnalysis
+from tests.reports.voice_data import LIBRARY, VALUES, add_voice
 
 pytestmark = pytest.mark.django_db
 
@@ -60,3 +64,44 @@ def test_text_a_spreadsheet_would_run_is_quoted(patient, history) -> None:  # ty
 
 def test_no_analysed_sessions_is_a_header_only(patient) -> None:  # type: ignore[no-untyped-def]
     assert _rows(report_csv(trend_report(patient=patient))) == []
+
+
+def test_the_voice_columns_follow_the_drift_columns_one_per_measure(patient, history) -> None:  # type: ignore[no-untyped-def]
+    voice = [f"voice_{k}" for k in MEASURE_KEYS]
+    start = HEADER.index("beyond_band") + 1
+    assert HEADER[start : start + len(voice) + 1] == [*voice, "voice_beyond_band"]
+    assert HEADER.index("voice_beyond_band") < HEADER.index("model_id") < HEADER.index("voice_library")
+    assert HEADER[-2:] == ["test_checkpoint", "notice"]
+
+
+def test_the_voice_measures_are_the_databases_at_each_measures_precision(patient, history) -> None:  # type: ignore[no-untyped-def]
+    add_voice(history)
+    report = trend_report(patient=patient)
+    rows = _rows(report_csv(report))
+    for row in rows:
+        values = VALUES[int(row["session_number"])]
+        for m, value in zip(MEASURES, values or [None] * len(MEASURES), strict=True):
+            assert row[f"voice_{m.key}"] == ("" if value is None else f"{value:.{m.decimals}f}"), m.key
+    by_number = {int(r["session_number"]): r for r in rows}
+    assert by_number[1]["voice_f0_median_hz"] == "182.4" and by_number[1]["voice_f0_sd_st"] == "2.61"
+    assert by_number[6]["voice_pause_ratio"] == "34.6" and by_number[6]["voice_hnr_db"] == ""
+    # Session 4 was analysed before voice measures existed: every voice cell empty, no library.
+    assert all(by_number[4][f"voice_{k}"] == "" for k in MEASURE_KEYS) and by_number[4]["voice_library"] == ""
+    assert by_number[1]["voice_library"] == LIBRARY
+    # Slower speech with longer pauses: beyond the band, said per key; baseline sessions never are.
+    beyond = by_number[6]["voice_beyond_band"].split()
+    assert {"speech_rate:below", "pause_ratio:above", "f0_sd_st:below"} <= set(beyond)
+    assert beyond == [
+        f"{k}:{report.rows[-1].voice_beyond[k]}" for k in MEASURE_KEYS if k in report.rows[-1].voice_beyond
+    ]
+    assert all(by_number[n]["voice_beyond_band"] == "" for n in (1, 2, 3, 4))
+
+
+def test_the_readme_lists_every_column() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme[readme.index("- **CSV**") : readme.index("- **FHIR R4 Bundle**")]
+    # The table's first column, e.g. "`model_id`, `model_revision`" or "`score_angry` … `score_unknown`".
+    names = [re.findall(r"`([a-z0-9_]+)`", line[4:].split(" | ")[0]) for line in section.splitlines()]
+    documented = [n for row in names for n in row]
+    scores = [f"score_{e}" for e in EMOTIONS]
+    assert [n for n in HEADER if n not in scores[1:-1]] == documented

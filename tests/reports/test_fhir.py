@@ -20,8 +20,10 @@ from reports.report import TrendReport, trend_report
 from reports.trends import patient_trend
 from ser.engine.labels import EMOTIONS
 from ser.engine.notices import TEST_MODEL_SHORT
+from ser.engine.voice import MEASURES
 from ser.models import EmotionAnalysis
 from sessions.models import TherapySession
+from tests.reports.voice_data import LIBRARY, VALUES, add_voice
 
 pytestmark = pytest.mark.django_db
 
@@ -266,3 +268,91 @@ def test_a_transaction_posts_each_resource_conditionally_with_stable_ids(history
     # A collection (the download) has no requests.
     collection, _ = _parsed(trend_report(patient=patient))
     assert collection.type == "collection" and all(e.request is None for e in _entries(collection))
+
+
+def test_each_voice_measure_is_a_component_in_its_ucum_unit(history, patient) -> None:  # type: ignore[no-untyped-def]
+    add_voice(history)
+    report = trend_report(patient=patient)
+    bundle, raw = _parsed(report)  # parsed back and validated by fhir.resources
+    by_start = {o.effectiveDateTime: o for o in _of(bundle, "Observation")}
+    ucum = {"Hz", "{semitone}", "%", "dB", "/s", "/min", "s"}
+    assert {m.ucum for m in MEASURES} == ucum
+    for session in history:
+        obs = by_start[session.started_at]
+        values = VALUES[session.number]
+        if values is None:  # analysed before voice measures existed: no voice components at all
+            assert len(obs.component) == len(EMOTIONS) + 3
+            assert not any(c.code.coding[0].code.startswith("voice-") for c in obs.component)
+            assert "Voice measures" not in obs.note[0].text
+            continue
+        assert len(obs.component) == len(EMOTIONS) + 3 + len(MEASURES)
+        assert LIBRARY in obs.note[0].text and "uncalibrated dB" in obs.note[0].text
+        for m, value in zip(MEASURES, values, strict=True):
+            component = _component(obs, f"voice-{m.key}")
+            assert component.code.coding[0].display == m.label
+            if value is None:  # could not be computed: said so, with no value (obs-6)
+                assert component.valueQuantity is None
+                reason = component.dataAbsentReason.coding[0]
+                assert (reason.system, reason.code) == (
+                    "http://terminology.hl7.org/CodeSystem/data-absent-reason",
+                    "not-performed",
+                )
+                continue
+            q = component.valueQuantity
+            assert float(q.value) == pytest.approx(value, abs=1e-9)
+            assert (q.system, q.code, q.unit) == ("http://unitsofmeasure.org", m.ucum, m.unit)
+            assert component.dataAbsentReason is None
+    system = django_settings.FHIR_CODESYSTEM_URL
+    (cs,) = _of(bundle, "CodeSystem")
+    assert {c["code"] for c in _codings(raw) if c["system"] == system} <= {c.code for c in cs.concept}
+    assert "null" not in json.dumps(raw)
+
+
+def test_a_voice_measure_outside_the_band_is_high_or_low_against_that_range(history, patient) -> None:  # type: ignore[no-untyped-def]
+    add_voice(history)
+    report = trend_report(patient=patient)
+    bundle, _ = _parsed(report)
+    by_start = {o.effectiveDateTime: o for o in _of(bundle, "Observation")}
+    last = by_start[history[-1].started_at]
+    rate, pauses = _component(last, "voice-speech_rate"), _component(last, "voice-pause_ratio")
+    assert rate.interpretation[0].coding[0].code == "L" and pauses.interpretation[0].coding[0].code == "H"
+    assert rate.interpretation[0].coding[0].system.endswith("v3-ObservationInterpretation")
+    band = report.voice_bands["speech_rate"]
+    (range_,) = rate.referenceRange
+    assert float(range_.low.value) == pytest.approx(band.low) and float(range_.high.value) == pytest.approx(
+        band.high
+    )
+    assert (range_.low.code, range_.high.unit, range_.text) == (
+        "/s",
+        "syll/s",
+        "this patient's baseline range",
+    )
+    # Every component beyond the band, and only those, is interpreted; baseline sessions never are.
+    for session, row in zip(history, report.rows, strict=True):
+        obs = by_start[session.started_at]
+        flagged = {
+            c.code.coding[0].code[6:]: c.interpretation[0].coding[0].code
+            for c in obs.component
+            if c.code.coding[0].code.startswith("voice-") and c.interpretation
+        }
+        assert flagged == {k: "H" if side == "above" else "L" for k, side in row.voice_beyond.items()}
+    assert not row.baseline and row.voice_beyond  # the last session has some
+    first = _component(by_start[history[0].started_at], "voice-speech_rate")
+    assert first.referenceRange and not first.interpretation
+
+
+def test_voice_measures_leave_the_ids_of_sessions_without_them_alone(history, patient) -> None:  # type: ignore[no-untyped-def]
+    def ids() -> dict[Any, str]:
+        return {
+            e.resource.effectiveDateTime: e.fullUrl
+            for e in _entries(_parsed(trend_report(patient=patient))[0])
+            if e.resource.get_resource_type() == "Observation"
+        }
+
+    before = ids()
+    add_voice(history)
+    after = ids()
+    # A re-push after `voice_recompute` makes new Observations only where there are new values.
+    assert [before[s.started_at] == after[s.started_at] for s in history] == [
+        VALUES[s.number] is None for s in history
+    ]

@@ -18,11 +18,14 @@ from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
 
 from reports.exports.pdf import report_pdf
+from reports.exports.pdf_style import VOICE_COLUMNS
 from reports.report import trend_report
 from ser.engine.labels import EMOTIONS
 from ser.engine.notices import DISCLAIMER, TEST_MODEL_WARNING
+from ser.engine.voice import BY_KEY
 from ser.models import EmotionAnalysis
 from tests.factories import analysed_session
+from tests.reports.voice_data import LIBRARY, VALUES, add_voice, voice_json
 
 pytestmark = pytest.mark.django_db
 
@@ -32,9 +35,10 @@ ROW = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})\s+(\d+)\s+([a-z]+)\s+(.*)$")
 
 @pytest.fixture
 def long_history(patient):  # type: ignore[no-untyped-def]
-    # 64 weekly sessions (several pages), every tenth with little speech, made by the test checkpoint.
+    # 64 weekly sessions (several pages), every tenth with little speech, made by the test checkpoint,
+    # with voice measures around session 1's (wider numbers than usual: the widest cells must fit).
     rng = np.random.default_rng(7)
-    return [
+    sessions = [
         analysed_session(
             patient,
             n,
@@ -45,6 +49,15 @@ def long_history(patient):  # type: ignore[no-untyped-def]
         )
         for n in range(1, 65)
     ]
+    typical = np.array(VALUES[1], dtype=float)
+    for s in sessions:
+        values = typical * rng.uniform(0.6, 1.9, size=typical.size)
+        EmotionAnalysis.objects.filter(recording__session=s).update(
+            voice=voice_json(
+                tuple(None if s.number % 9 == 0 and i > 10 else float(v) for i, v in enumerate(values))
+            )
+        )
+    return sessions
 
 
 def _words(text: str) -> str:
@@ -268,3 +281,78 @@ def test_the_first_page_renders_to_png(patient, long_history, tmp_path) -> None:
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
     width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
     assert (width, height) == (497, 702)  # A4 (595.3 × 841.9 pt) at 60 dpi, rounded up
+
+
+VOICE_ROW = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})\s+(\d+)\s+([\d.—][\d.—HL ]*?)\s*(baseline)?$")
+
+
+def _voice_table(pdf: bytes, tmp_path: Path) -> dict[int, list[str]]:
+    """The voice table as printed: session number → its cells ("2.61", "1.41 L", "—")."""
+    rows = {}
+    for line in _pdftotext(pdf, tmp_path, "-layout").splitlines():
+        m = VOICE_ROW.match(line)
+        if m:
+            cells: list[str] = []
+            for token in m[3].split():
+                if token in ("H", "L"):
+                    cells[-1] += " " + token
+                else:
+                    cells.append(token)
+            rows[int(m[2])] = cells
+    return rows
+
+
+def test_the_voice_section_prints_each_sessions_measures_marks_and_bands(patient, history, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    add_voice(history)
+    report = trend_report(patient=patient)
+    pdf = report_pdf(report)
+    table = _voice_table(pdf, tmp_path)
+    assert sorted(table) == [1, 2, 3, 4, 5, 6]
+    for row in report.rows:
+        values = VALUES[row.number]
+        want = []
+        for key in VOICE_COLUMNS:
+            value = None if values is None else values[list(BY_KEY).index(key)]
+            mark = {"above": " H", "below": " L"}.get(row.voice_beyond.get(key, ""), "")
+            want.append("—" if value is None else f"{value:.{BY_KEY[key].decimals}f}{mark}")
+        assert table[row.number] == want, row.number
+    assert table[6][3] == "2.61 L" and table[6][5] == "34.6 H" and table[1][0] == "182.4"
+    text = _words(_pdftotext(pdf, tmp_path))
+    band = report.voice_bands["speech_rate"]
+    for expected in (
+        "Voice measures",
+        "Usual range from the baseline (mean ± 2 SD, at least ± 5% of the mean)",
+        f"Speech rate {band.low:.2f}–{band.high:.2f} syll/s",
+        f"Computed with Praat's algorithms through parselmouth: {LIBRARY}",
+        "not calibrated",
+        "(python manage.py voice_recompute fills them in)",  # session 4 has none
+        "for review, not a diagnosis",
+    ):
+        assert expected in text, expected
+    voice_flags = [f for f in report.flags if f.kind.startswith("voice-")]
+    assert {f.kind for f in voice_flags} >= {"voice-speech_rate", "voice-pause_ratio"}
+    for flag in voice_flags:
+        assert _words(f"{flag.title}. {flag.detail}") in text
+
+
+def test_without_voice_measures_it_says_how_to_compute_them(patient, history, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    text = _words(_pdftotext(report_pdf(trend_report(patient=patient)), tmp_path))
+    assert "Voice measures No voice measures for these sessions" in text
+    assert "python manage.py voice_recompute" in text
+    assert "Usual range from the baseline" not in text and "Computed with Praat" not in text
+    assert not _voice_table(report_pdf(trend_report(patient=patient)), tmp_path)
+
+
+def test_a_long_voice_table_repeats_its_header_and_fits(patient, long_history, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    pdf = report_pdf(trend_report(patient=patient))
+    table = _voice_table(pdf, tmp_path)
+    assert sorted(table) == list(range(1, 65)) and all(
+        len(cells) == len(VOICE_COLUMNS) for cells in table.values()
+    )
+    voice_pages = [
+        p for p in _page_texts(pdf, tmp_path) if any(VOICE_ROW.match(line) for line in p.splitlines())
+    ]
+    assert len(voice_pages) >= 2 and all("F0 median" in p and "Mean pause" in p for p in voice_pages)
+    assert table[9][-1] == "—" and table[8][-1] != "—"  # every ninth without voice quality
+    first = EmotionAnalysis.objects.get(recording__session=long_history[0]).voice_values
+    assert table[1][0] == f"{first['f0_median_hz']:.1f}"

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from ser import services as ser_services
-from ser.models import AnalysisJob, EmotionAnalysis
+from ser.models import DOWNLOADS, AnalysisJob, EmotionAnalysis
 from sessions import services
 from sessions.models import Recording, TherapySession
 
@@ -32,7 +32,7 @@ def files_of(recording: Recording) -> set[str]:
     """The names the rows hold for a recording: its audio and its analysis's files."""
     names = {str(recording.file.name)}
     for a in EmotionAnalysis.objects.filter(recording=recording):
-        fields = ("result_file", "embedding_file", "audio_file", "frames_file", "segment_embeddings_file")
+        fields = DOWNLOADS.values()
         names |= {str(getattr(a, f).name) for f in fields if getattr(a, f)}
     return names
 
@@ -55,13 +55,20 @@ def analysed(upload, fresh_model):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def two_recordings(analysed, settings):  # type: ignore[no-untyped-def]
-    """A frame-granularity recording and an utterance one, each with its audio and four analysis
-    files; between them all five analysis file fields are in use."""
+    """A frame-granularity recording and an utterance one, each with its audio and five analysis
+    files; between them all six analysis file fields are in use."""
     frame, utterance = analysed(granularity="frame"), analysed(granularity="utterance")
-    assert len(files_of(frame)) == len(files_of(utterance)) == 5
+    assert len(files_of(frame)) == len(files_of(utterance)) == 6
     assert stored_files(settings) == files_of(frame) | files_of(utterance)
     kinds = {Path(n).name for n in files_of(frame) | files_of(utterance) if n.startswith("analyses/")}
-    assert kinds == {"result.json", "embedding.npy", "processed_audio.wav", "frames.npz", "segments.npz"}
+    assert kinds == {
+        "result.json",
+        "embedding.npy",
+        "processed_audio.wav",
+        "frames.npz",
+        "segments.npz",
+        "voice.npz",
+    }
     return frame, utterance
 
 

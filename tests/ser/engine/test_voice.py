@@ -201,7 +201,8 @@ def test_each_segment_gets_its_own_values_and_the_contour_covers_the_speech() ->
     assert len(result.segments) == len(bounds)
     for f0, db, voiced_pct, syll in result.segments:
         assert f0 is not None and 60 < f0 < 300
-        assert db is not None and 0 <= voiced_pct <= 100 and syll >= 1
+        assert db is not None and voiced_pct is not None and syll is not None
+        assert 0 <= voiced_pct <= 100 and syll >= 1
     c = result.contour
     assert c.times_s.shape == c.f0_hz.shape == c.intensity_db.shape
     assert np.all(np.diff(c.times_s) > 0)  # each moment once, in order
