@@ -156,6 +156,15 @@ def test_a_therapist_uploads_a_session_and_reviews_the_trends(
     )
     assert "Dominant:" in d.find_element(By.TAG_NAME, "main").text
     assert "Test checkpoint" in d.page_source
+    # The voice block: measures with units and the contour plot, drawn.
+    main = d.find_element(By.TAG_NAME, "main").text
+    assert "Pitch (F0), median" in main and "Hz" in main and "praat-parselmouth" in main
+    _wait(
+        lambda: d.execute_script(
+            "const i = document.querySelector('img.plot.voice');"
+            "return i !== null && i.complete && i.naturalWidth > 0"
+        )
+    )
     _shot(d, "2-session-analysed")
 
     d.find_element(By.PARTIAL_LINK_TEXT, "Robin Browser").click()
@@ -171,6 +180,10 @@ def test_a_therapist_uploads_a_session_and_reviews_the_trends(
         )
     drift_before = _drift_column(d)
     assert len(drift_before) == 4
+    # The voice panel: a row per measure with the latest value and the usual range in words.
+    voice = d.find_element(By.ID, "voice").text
+    assert "Speech rate" in voice and "Usual range" in voice and "syll/s" in voice
+    assert d.find_element(By.ID, "plot-voice").get_attribute("naturalWidth") != "0"
     _shot(d, "3-dashboard")
 
     # Baseline: session 4 alone. Its own drift becomes 0 and the others change at once.
