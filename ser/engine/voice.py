@@ -59,7 +59,7 @@ class Measure:
 MEASURES: tuple[Measure, ...] = (
     Measure(
         "f0_median_hz",
-        "Pitch (F0), median",
+        "Median pitch (F0)",
         "Hz",
         "Hz",
         1,
@@ -86,7 +86,7 @@ MEASURES: tuple[Measure, ...] = (
     ),
     Measure(
         "intensity_median_db",
-        "Loudness, median",
+        "Median loudness",
         "dB",
         "dB",
         1,

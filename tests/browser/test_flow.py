@@ -158,7 +158,7 @@ def test_a_therapist_uploads_a_session_and_reviews_the_trends(
     assert "Test checkpoint" in d.page_source
     # The voice block: measures with units and the contour plot, drawn.
     main = d.find_element(By.TAG_NAME, "main").text
-    assert "Pitch (F0), median" in main and "Hz" in main and "praat-parselmouth" in main
+    assert "Median pitch (F0)" in main and "Hz" in main and "praat-parselmouth" in main
     _wait(
         lambda: d.execute_script(
             "const i = document.querySelector('img.plot.voice');"
