@@ -69,6 +69,9 @@ class SegmentRow:
     start_s: float
     end_s: float
     scores: list[ScoreRow]
+    # The segment's voice measures, when the analysis has them: median pitch (Hz), median loudness
+    # (dB), voiced share (%), syllable nuclei; a value it could not measure is None.
+    voice: tuple[float | None, float | None, float | None, int | None] | None = None
 
     @property
     def span(self) -> str:
@@ -88,9 +91,18 @@ class SegmentRow:
 
 
 def segment_rows(analysis: EmotionAnalysis) -> list[SegmentRow]:
+    voice = (analysis.voice or {}).get("segments") or []
+    if len(voice) != len(analysis.segments):
+        voice = [None] * len(analysis.segments)
     return [
-        SegmentRow(i + 1, float(row[0]), float(row[1]), score_rows(row[2:]))
-        for i, row in enumerate(analysis.segments)
+        SegmentRow(
+            i + 1,
+            float(row[0]),
+            float(row[1]),
+            score_rows(row[2:]),
+            None if v is None else (v[0], v[1], v[2], None if v[3] is None else int(v[3])),
+        )
+        for i, (row, v) in enumerate(zip(analysis.segments, voice, strict=True))
     ]
 
 
@@ -243,7 +255,7 @@ def _with_unit(value: float, decimals: int, unit: str) -> str:
 
 
 def provenance_words(provenance: dict[str, Any]) -> str:
-    """ "Praat 6.1.38 via praat-parselmouth 0.4.7; pitch range 75–500 Hz; pauses ≥ 0.3 s"."""
+    """ "Praat 6.1.38 via praat-parselmouth 0.4.7; pitch range 75–500 Hz; pauses 0.3–3 s (…)"."""
     if not provenance:
         return ""
     get = provenance.get
@@ -251,7 +263,13 @@ def provenance_words(provenance: dict[str, Any]) -> str:
     if "pitch_floor_hz" in provenance and "pitch_ceiling_hz" in provenance:
         parts.append(f"pitch range {provenance['pitch_floor_hz']:g}–{provenance['pitch_ceiling_hz']:g} Hz")
     if "min_pause_s" in provenance:
-        parts.append(f"pauses ≥ {provenance['min_pause_s']:g} s")
+        if provenance.get("max_pause_s"):
+            parts.append(
+                f"pauses {provenance['min_pause_s']:g}–{provenance['max_pause_s']:g} s "
+                "(longer silences are breaks in the talk)"
+            )
+        else:
+            parts.append(f"pauses ≥ {provenance['min_pause_s']:g} s")
     return "; ".join(parts)
 
 

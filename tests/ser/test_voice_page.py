@@ -56,9 +56,14 @@ def test_it_shows_the_voice_plot_measures_notes_and_provenance(web, analysis) ->
     words = provenance_words(prov)
     assert words == (
         f"Praat {prov['praat']} via praat-parselmouth {prov['version']}; "
-        "pitch range 75–500 Hz; pauses ≥ 0.3 s"
+        "pitch range 75–500 Hz; pauses 0.3–3 s (longer silences are breaks in the talk)"
     )
     assert words in page
+    # Each segment's own voice values in the table of all segments.
+    table = page.split('<table class="numbers segments small">', 1)[1].split("</table>", 1)[0]
+    assert "pitch (Hz)" in table and "syllables" in table
+    first = analysis.voice["segments"][0]
+    assert f"<td>{first[0]:.1f}</td><td>{first[1]:.1f}</td><td>{first[3]}</td>" in table
     assert reverse("ser:download", args=[analysis.pk, "voice.npz"]) in page
     assert analysis.timings["voice_s"] > 0 and "<li>Voice measures (Praat via praat-parselmouth): " in page
 
