@@ -7,6 +7,7 @@ starts, not on the first plot a clinician asks for."""
 from __future__ import annotations
 
 import io
+import re
 import textwrap
 from collections.abc import Sequence
 from datetime import datetime
@@ -68,12 +69,18 @@ def _figure(width: float = 9.0, height: float = 3.6) -> Figure:
     return fig
 
 
+_CLIP_ID = re.compile(rb'(?<=url\(#)p[0-9a-f]{10}(?=\))|(?<=<clipPath id=")p[0-9a-f]{10}(?=")')
+
+
 def _svg(fig: Figure) -> bytes:
     buf = io.BytesIO()
-    # No date and a fixed id salt: the same data always draws the same bytes.
+    # No date and a fixed id salt: the same data always draws the same bytes. Clip paths that are
+    # not rectangles (the voice bands' spans) are named by matplotlib from the path's memory
+    # address, so they are renamed in order of first use.
     with matplotlib.rc_context({"svg.hashsalt": "clinic"}):
         fig.savefig(buf, format="svg", metadata={"Date": None})
-    return buf.getvalue()
+    names: dict[bytes, bytes] = {}
+    return _CLIP_ID.sub(lambda m: names.setdefault(m.group(0), b"clip%d" % len(names)), buf.getvalue())
 
 
 def _note(fig: Figure, text: str, *, legend_below: Legend | None = None) -> None:
