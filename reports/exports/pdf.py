@@ -51,6 +51,7 @@ from ..report import TrendReport
 from .pdf_style import (
     BASELINE_BG,
     BEYOND_BG,
+    CELL_PAD,
     INK,
     MARGIN,
     MUTED,
@@ -58,8 +59,8 @@ from .pdf_style import (
     RED,
     RED_BG,
     RULE,
-    TABLE_FONT_SIZES,
     WORDS,
+    fit_columns,
     paragraph_styles,
 )
 from .pdf_voice import voice_section
@@ -211,28 +212,9 @@ def session_cells(report: TrendReport, words: dict[str, str]) -> list[list[str]]
     return rows
 
 
-def _fit(cells: list[list[str]], width: float) -> tuple[float, list[float]]:
-    """The largest font size whose natural column widths fit `width`, and the widths (the slack
-    shared out so the table spans the frame)."""
-    pad = 2 * 2.5
-    for size in TABLE_FONT_SIZES:
-        natural = [
-            max(
-                stringWidth(cells[0][c], "Helvetica-Bold", size),
-                *(stringWidth(row[c], "Helvetica", size) for row in cells[1:]),
-            )
-            + pad
-            for c in range(len(cells[0]))
-        ]
-        if sum(natural) <= width or size == TABLE_FONT_SIZES[-1]:
-            slack = max(0.0, width - sum(natural)) / len(natural)
-            return size, [w + slack for w in natural]
-    raise AssertionError("unreachable")
-
-
 def _sessions_table(report: TrendReport, words: dict[str, str], width: float) -> Table:
     cells = session_cells(report, words)
-    size, widths = _fit(cells, width)
+    size, widths = fit_columns(cells, width)
     table = Table(cells, colWidths=widths, repeatRows=1, hAlign="LEFT")
     style: list[tuple[Any, ...]] = [
         ("FONT", (0, 0), (-1, -1), "Helvetica", size, size + 2),
@@ -240,8 +222,8 @@ def _sessions_table(report: TrendReport, words: dict[str, str], width: float) ->
         ("TEXTCOLOR", (0, 0), (-1, -1), INK),
         ("ALIGN", (1, 0), (1, -1), "RIGHT"),
         ("ALIGN", (3, 0), (-2, -1), "RIGHT"),
-        ("LEFTPADDING", (0, 0), (-1, -1), 2.5),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 2.5),
+        ("LEFTPADDING", (0, 0), (-1, -1), CELL_PAD),
+        ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PAD),
         ("TOPPADDING", (0, 0), (-1, -1), 1.2),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 1.2),
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e4e7eb")),

@@ -122,6 +122,30 @@ INK, MUTED, RULE = colors.HexColor("#1f2933"), colors.HexColor("#52606d"), color
 RED, RED_BG = colors.HexColor("#b00020"), colors.HexColor("#fdecea")
 BASELINE_BG, BEYOND_BG = colors.HexColor("#e3eef7"), colors.HexColor("#fbe3d6")
 TABLE_FONT_SIZES = (7.5, 7.0, 6.5, 6.0, 5.5, 5.0)
+CELL_PAD = 2.5  # points left and right of every table cell
+
+
+def fit_columns(
+    cells: list[list[str]], width: float, *, body_font: str = "Helvetica"
+) -> tuple[float, list[float]]:
+    """The largest table font size (of TABLE_FONT_SIZES) whose natural column widths fit `width`
+    — the header row in bold, each of its lines measured on its own, the body in `body_font` —
+    and the widths, the slack shared out so the table spans the frame."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    for size in TABLE_FONT_SIZES:
+        natural = [
+            max(
+                *(stringWidth(line, "Helvetica-Bold", size) for line in cells[0][c].split("\n")),
+                *(stringWidth(row[c], body_font, size) for row in cells[1:]),
+            )
+            + 2 * CELL_PAD
+            for c in range(len(cells[0]))
+        ]
+        if sum(natural) <= width or size == TABLE_FONT_SIZES[-1]:
+            slack = max(0.0, width - sum(natural)) / len(natural)
+            return size, [w + slack for w in natural]
+    raise AssertionError("unreachable")
 
 
 def paragraph_styles() -> dict[str, ParagraphStyle]:

@@ -14,16 +14,22 @@ from django.conf import settings
 from django.utils import timezone
 from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
-from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table, TableStyle
 
 from ser.engine.voice import BY_KEY, MEASURES
 
 from .. import plots
 from ..report import TrendReport
-from .pdf_style import BASELINE_BG, BEYOND_BG, INK, MUTED, RED, TABLE_FONT_SIZES, VOICE_COLUMNS
-
-PAD = 2.5
+from .pdf_style import (
+    BASELINE_BG,
+    BEYOND_BG,
+    CELL_PAD,
+    INK,
+    MUTED,
+    RED,
+    VOICE_COLUMNS,
+    fit_columns,
+)
 
 
 def _p(text: str, style: ParagraphStyle) -> Paragraph:
@@ -49,27 +55,9 @@ def voice_cells(report: TrendReport, words: dict[str, str]) -> list[list[str]]:
     return rows
 
 
-def _fit(cells: list[list[str]], width: float) -> tuple[float, list[float]]:
-    """The largest table font size whose columns fit `width` (header lines measured one by one),
-    and the widths with the slack shared out."""
-    for size in TABLE_FONT_SIZES:
-        natural = [
-            max(
-                *(stringWidth(line, "Helvetica-Bold", size) for line in cells[0][c].split("\n")),
-                *(stringWidth(row[c], "Helvetica-Bold", size) for row in cells[1:]),
-            )
-            + 2 * PAD
-            for c in range(len(cells[0]))
-        ]
-        if sum(natural) <= width or size == TABLE_FONT_SIZES[-1]:
-            slack = max(0.0, width - sum(natural)) / len(natural)
-            return size, [w + slack for w in natural]
-    raise AssertionError("unreachable")
-
-
 def _table(report: TrendReport, words: dict[str, str], width: float) -> Table:
     cells = voice_cells(report, words)
-    size, widths = _fit(cells, width)
+    size, widths = fit_columns(cells, width, body_font="Helvetica-Bold")  # H/L cells are bold
     table = Table(cells, colWidths=widths, repeatRows=1, hAlign="LEFT")
     style: list[tuple[Any, ...]] = [
         ("FONT", (0, 0), (-1, -1), "Helvetica", size, size + 2),
@@ -77,8 +65,8 @@ def _table(report: TrendReport, words: dict[str, str], width: float) -> Table:
         ("TEXTCOLOR", (0, 0), (-1, -1), INK),
         ("VALIGN", (0, 0), (-1, 0), "BOTTOM"),
         ("ALIGN", (1, 0), (-2, -1), "RIGHT"),
-        ("LEFTPADDING", (0, 0), (-1, -1), PAD),
-        ("RIGHTPADDING", (0, 0), (-1, -1), PAD),
+        ("LEFTPADDING", (0, 0), (-1, -1), CELL_PAD),
+        ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PAD),
         ("TOPPADDING", (0, 0), (-1, -1), 1.2),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 1.2),
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e4e7eb")),
