@@ -457,7 +457,7 @@ def measure(
     # turn), not a hesitation: it is neither a pause nor part of the time the rates divide by.
     pauses: list[tuple[float, float]] = []
     breaks = 0
-    total_s = speaking_s = 0.0
+    total_s = speaking_s = paused = 0.0
     if reg.size:
         total_s = float(reg[-1, 1] - reg[0, 0]) - 2 * speech_pad_s
         for (_, e0), (s1, _) in zip(reg[:-1], reg[1:], strict=True):
@@ -470,7 +470,6 @@ def measure(
         paused = sum(b - a for a, b in pauses)
         speaking_s = total_s - paused
     if total_s > 0:
-        paused = sum(b - a for a, b in pauses)
         values["pause_ratio"] = 100.0 * paused / total_s
         values["pauses_per_min"] = 60.0 * len(pauses) / total_s
         values["speech_rate"] = pool.syllables / total_s
