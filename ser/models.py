@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 
 import numpy as np
+from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
@@ -141,6 +142,12 @@ class EmotionAnalysis(models.Model):
     # "provenance": {"library", "version", "praat", ...}}; {} when none were computed (analysed
     # before they existed, or SER_VOICE off): `manage.py voice_recompute` fills them in.
     voice = models.JSONField(default=dict, blank=True, help_text="Voice measures and their provenance.")
+    # "Patient only (voice)" (ser.engine.speakers): {"method", "named", "therapist_voice",
+    # "one_voice", "seconds", "profile_similarity", "thresholds", "model", "windows", "notes",
+    # "segments": [[speaker or "", voice "A"/"B", similarity or null, margin] per segment, parallel
+    # to `segments`], "centres": {"A": [256], "B": [256]}, "profile": {...}}; {} for other channels.
+    # While "named" is false the scores are over all speech: trends leave the analysis out.
+    speakers = models.JSONField(default=dict, blank=True, help_text="Who spoke each segment (voice channel).")
     # Artifacts in private storage (never served by URL; downloads go through permission checks).
     result_file = models.FileField(max_length=255, blank=True)
     embedding_file = models.FileField(max_length=255, blank=True)
@@ -180,6 +187,36 @@ class EmotionAnalysis(models.Model):
     def voice_values(self) -> dict[str, float | None]:
         """The voice measures by key (empty when none were computed)."""
         return dict((self.voice or {}).get("values") or {})
+
+    def embedding_array(self) -> np.ndarray:
+        return np.frombuffer(bytes(self.embedding), dtype="<f4").copy()
+
+
+class VoiceProfile(models.Model):
+    """A therapist's enrolled voice: a speaker embedding (ser.engine.speakers) and how much speech
+    it rests on, used to leave their speech out of "patient only (voice)" analyses. Never the
+    audio, unless they chose to keep their sample. Re-enrolment replaces it."""
+
+    class Source(models.TextChoices):
+        SAMPLE = "sample", "A recorded or uploaded sample"
+        SESSION = "session", "Speech marked as theirs in an analysed session"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="voice_profile"
+    )
+    embedding = models.BinaryField(help_text="float32, little-endian, 256 values (unit length).")
+    speech_s = models.FloatField(help_text="Seconds of speech the profile rests on.")
+    model_name = models.CharField(max_length=64)
+    model_revision = models.CharField(max_length=64)
+    source = models.CharField(max_length=16, choices=Source.choices)
+    source_detail = models.CharField(max_length=255, blank=True, help_text="The analysis it came from.")
+    sample_file = models.FileField(max_length=255, blank=True, help_text="Kept only when they chose to.")
+    consented_at = models.DateTimeField(help_text="When they agreed to the profile of their own voice.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Voice profile of {self.user} ({self.speech_s:.0f} s)"
 
     def embedding_array(self) -> np.ndarray:
         return np.frombuffer(bytes(self.embedding), dtype="<f4").copy()

@@ -51,6 +51,8 @@ class Recording(models.Model):
         MIX = "mix", "Both channels mixed"
         LEFT = "left", "Left channel only"
         RIGHT = "right", "Right channel only"
+        # One channel (or both mixed) with both speakers: the patient's segments found by voice.
+        VOICE = "voice", "Patient only (voice)"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     session = models.ForeignKey(TherapySession, on_delete=models.CASCADE, related_name="recordings")

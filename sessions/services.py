@@ -25,7 +25,7 @@ from django.utils.text import get_valid_filename
 from audit import services as audit
 from audit.models import AuditEvent
 from patients.models import Patient
-from ser.engine.audio import CHANNELS, AudioError, AudioInfo, probe, verify_decodes
+from ser.engine.audio import AudioError, AudioInfo, probe, verify_decodes
 
 from .models import Recording, TherapySession, recording_upload_to
 from .signals import recording_stored
@@ -143,8 +143,8 @@ def recording_create(
         raise ValidationError(
             {"consent_confirmed": "Confirm that the patient consented to this recording being analysed."}
         )
-    if channel not in CHANNELS:
-        raise ValidationError({"channel": f"Choose one of: {', '.join(CHANNELS)}."})
+    if channel not in Recording.Channel.values:
+        raise ValidationError({"channel": f"Choose one of: {', '.join(Recording.Channel.values)}."})
     if granularity not in Recording.Granularity.values:
         raise ValidationError({"granularity": "Choose utterance or frame."})
     tmp, digest, size = _spool(upload, settings.SER_MAX_UPLOAD_BYTES)

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from . import speakers as speaker_attribution
 from . import voice
 from .labels import EMOTIONS
 from .notices import DISCLAIMER, TEST_MODEL_WARNING
@@ -70,6 +71,13 @@ def result_document(
             for s in analysis.segments
         ],
     }
+    if analysis.speakers is not None:
+        att = analysis.speakers
+        for seg, speaker, voice_, sim, margin in zip(
+            doc["segments"], att.speakers, att.voices, att.similarity, att.margin, strict=True
+        ):
+            seg.update(speaker=speaker or None, speaker_voice=voice_, similarity=sim, speaker_margin=margin)
+        doc["speakers"] = speaker_attribution.document(att)
     if analysis.voice is not None:
         doc["voice"] = voice.document(analysis.voice)
     elif analysis.voice_error:

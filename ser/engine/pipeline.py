@@ -25,10 +25,14 @@ import numpy as np
 from .audio import TARGET_SR, open_wav_16k, probe, read_wav_16k, stream_16k_mono, write_wav_16k
 from .labels import EMOTIONS
 from .model import FRAME_RATE, EmotionModel, ModelInfo
+from .speakers import PATIENT, Attribution, SpeakerEncoder, attribute
 from .vad import SpeechDetector, VadConfig, shape_segments, speech_regions
 from .voice import VoiceResult
 
 GRANULARITIES = ("utterance", "frame")
+# "voice": both channels mixed, then only the segments attributed to the patient by their voice
+# (`speakers.py`); the other choices pick channels before anything else (`audio.CHANNELS`).
+VOICE = "voice"
 DEFAULT_MAX_PAUSE_S = 3.0  # a longer silence is a break in the talk (a turn), not a pause
 # Stages reported through `progress(stage, done, total)`: speech detection (decoding and resampling
 # run with it, block by block) counts 16 kHz samples seen of those the header announced (total 0
@@ -39,6 +43,15 @@ Progress = Callable[[str, int, int], None]
 
 class NoSpeechError(ValueError):
     """Nothing in the recording could be analysed."""
+
+
+@dataclass(frozen=True)
+class SpeakerSetup:
+    """What "patient only (voice)" needs: the process's speaker encoder and, when the therapist
+    has enrolled, their voice profile (256 values)."""
+
+    encoder: SpeakerEncoder
+    profile: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +97,14 @@ class Analysis:
     # be computed (they never fail the emotion analysis), None and "" when they were not asked for.
     voice: VoiceResult | None = None
     voice_error: str = ""
+    # "patient only (voice)": who spoke each segment (parallel to `segments`). While the voices are
+    # not named (no therapist profile), the aggregates are over all speech and must not be shown
+    # as the patient's: `speakers.named` is False.
+    speakers: Attribution | None = None
+
+    @property
+    def patient_only(self) -> bool:
+        return self.speakers is not None
 
     @property
     def dominant(self) -> str:
@@ -118,10 +139,13 @@ def analyse_waveform(
     audio_out: str | os.PathLike[str] | None = None,
     voice: bool = True,
     max_pause_s: float = DEFAULT_MAX_PAUSE_S,
+    speakers: SpeakerSetup | None = None,
 ) -> Analysis:
     """A 16 kHz mono array already in memory (short clips, tests). With `audio_out`, the array is
-    written there as the processed audio; that file is the caller's."""
+    written there as the processed audio; that file is the caller's. Channel "voice" needs
+    `speakers`."""
     _check_granularity(granularity)
+    _check_speakers(channel, speakers)
     cfg = vad or VadConfig()
     t0 = time.perf_counter()
     if progress is not None:
@@ -135,8 +159,11 @@ def analyse_waveform(
     out = Path(audio_out) if audio_out is not None else None
     if out is not None:
         write_wav_16k(out, wav16k)
+    attribution = _attribute(channel, speakers, [wav16k[a:b] for a, b in bounds], bounds, regions)
+    if attribution is not None:
+        bounds = attribution.bounds
     pieces = [wav16k[a:b] for a, b in bounds]
-    result = _score(pieces, bounds, model, granularity=granularity, progress=progress)
+    result = _score(pieces, bounds, model, granularity=granularity, progress=progress, speakers=attribution)
     if voice:
         result = _with_voice(result, pieces, bounds, regions, cfg, max_pause_s)
     return replace(
@@ -161,6 +188,7 @@ def analyse_file(
     audio_out: str | os.PathLike[str] | None = None,
     voice: bool = True,
     max_pause_s: float = DEFAULT_MAX_PAUSE_S,
+    speakers: SpeakerSetup | None = None,
 ) -> Analysis:
     """A recording on disk, in bounded memory whatever its length: decode → channel → 16 kHz in
     blocks, each block appended to a PCM16 WAV spool file and fed to the VAD, then the model reads
@@ -179,7 +207,10 @@ def analyse_file(
     kept = False
     try:
         detector = SpeechDetector(cfg)
-        blocks = stream_16k_mono(path, channel=channel, max_duration_s=max_duration_s)
+        _check_speakers(channel, speakers)
+        blocks = stream_16k_mono(
+            path, channel="mix" if channel == VOICE else channel, max_duration_s=max_duration_s
+        )
         expected = int(round(probe(path).duration_s * TARGET_SR))  # the header, already read once
         if progress is not None:
             progress(DETECTING_SPEECH, 0, expected)
@@ -193,8 +224,16 @@ def analyse_file(
         t_stream = time.perf_counter() - t0
         bounds = shape_segments(regions, detector.samples, cfg)
         _require_speech(bounds)
+        attribution = _attribute(channel, speakers, SpooledPieces(spool, bounds), bounds, regions)
+        if attribution is not None:
+            bounds = attribution.bounds
         result = _score(
-            SpooledPieces(spool, bounds), bounds, model, granularity=granularity, progress=progress
+            SpooledPieces(spool, bounds),
+            bounds,
+            model,
+            granularity=granularity,
+            progress=progress,
+            speakers=attribution,
         )
         if voice:
             result = _with_voice(result, SpooledPieces(spool, bounds), bounds, regions, cfg, max_pause_s)
@@ -247,10 +286,12 @@ def voice_measures(
     regions: list[tuple[int, int]],
     cfg: VadConfig,
     max_pause_s: float = DEFAULT_MAX_PAUSE_S,
+    others: Sequence[tuple[int, int]] = (),
 ) -> VoiceResult:
     """The voice measures of the segments the model scored; pauses are the gaps between the
     detector's speech regions (a pause is a silence it splits speech at: `min_silence_ms`, up to
-    `max_pause_s`; longer gaps are breaks in the talk, such as the other person's turn)."""
+    `max_pause_s`; longer gaps are breaks in the talk, such as the other person's turn, and so is
+    any gap with someone else's speech in it: `others`, sample offsets)."""
     from . import voice
 
     return voice.measure(
@@ -260,7 +301,19 @@ def voice_measures(
         speech_pad_s=cfg.speech_pad_ms / 1000,
         min_pause_s=cfg.min_silence_ms / 1000,
         max_pause_s=max_pause_s,
+        others=others,
     )
+
+
+def clip_regions(regions: Sequence[tuple[int, int]], bounds: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The parts of the detector's speech regions inside the given segments (one speaker's)."""
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(bounds):
+        for r0, r1 in regions:
+            lo, hi = max(a, r0), min(b, r1)
+            if hi > lo:
+                out.append((lo, hi))
+    return sorted(set(out))
 
 
 def voice_of_processed(
@@ -268,10 +321,12 @@ def voice_of_processed(
     segments: Sequence[tuple[float, float]],
     cfg: VadConfig | None = None,
     max_pause_s: float = DEFAULT_MAX_PAUSE_S,
+    others: Sequence[tuple[float, float]] = (),
 ) -> VoiceResult:
     """The voice measures of an earlier analysis, from its processed audio (16 kHz mono WAV) and
-    the segments (seconds) its model scored: the speech detector runs again for the pauses (it is
-    deterministic), streaming the file in blocks."""
+    the segments (seconds) its model scored (with speakers: the patient's, and `others` the rest):
+    the speech detector runs again for the pauses (it is deterministic), streaming the file in
+    blocks."""
     cfg = cfg or VadConfig()
     detector = SpeechDetector(cfg)
     n = probe(path).frames
@@ -280,7 +335,10 @@ def voice_of_processed(
         detector.feed(read_wav_16k(path, a, min(n, a + block)))
     regions = detector.regions()
     bounds = [(int(round(a * TARGET_SR)), min(n, int(round(b * TARGET_SR)))) for a, b in segments]
-    return voice_measures(SpooledPieces(Path(path), bounds), bounds, regions, cfg, max_pause_s)
+    other = [(int(round(a * TARGET_SR)), min(n, int(round(b * TARGET_SR)))) for a, b in others]
+    if other:
+        regions = clip_regions(regions, bounds)
+    return voice_measures(SpooledPieces(Path(path), bounds), bounds, regions, cfg, max_pause_s, other)
 
 
 def _with_voice(
@@ -292,14 +350,60 @@ def _with_voice(
     max_pause_s: float,
 ) -> Analysis:
     """The result with its voice measures; a failure there (a library missing, a signal Praat
-    rejects) is said in `voice_error` and never costs the emotion result."""
+    rejects) is said in `voice_error` and never costs the emotion result. With speakers, the
+    measures are the patient's: their segments only, and a silence with someone else speaking in
+    it is a turn, not a pause."""
+    others: list[tuple[int, int]] = []
+    att = result.speakers
+    if att is not None and att.named:
+        keep = [s == PATIENT for s in att.speakers]
+        others = [b for b, k in zip(bounds, keep, strict=True) if not k]
+        pieces = [p for p, k in zip(pieces, keep, strict=True) if k]
+        bounds = [b for b, k in zip(bounds, keep, strict=True) if k]
+        regions = clip_regions(regions, bounds)
+        if not bounds:
+            return replace(result, voice_error="No speech was attributed to the patient, so there is nothing to measure.")
     try:
-        measures = voice_measures(pieces, bounds, regions, cfg, max_pause_s)
+        measures = voice_measures(pieces, bounds, regions, cfg, max_pause_s, others)
     except Exception as exc:  # noqa: BLE001 - any failure of the measures leaves the scores intact
         return replace(
             result, voice_error=f"The voice measures could not be computed ({type(exc).__name__}: {exc})."
         )
     return replace(result, voice=measures, timings={**result.timings, "voice_s": measures.seconds})
+
+
+def _check_speakers(channel: str, speakers: SpeakerSetup | None) -> None:
+    if channel == VOICE and speakers is None:
+        raise ValueError("'patient only (voice)' needs the speaker model (speakers=SpeakerSetup(...))")
+
+
+def _attribute(
+    channel: str,
+    speakers: SpeakerSetup | None,
+    pieces: Sequence[np.ndarray],
+    bounds: list[tuple[int, int]],
+    regions: list[tuple[int, int]],
+) -> Attribution | None:
+    if channel != VOICE or speakers is None:
+        return None
+    return attribute(pieces, bounds, regions, speakers.encoder, profile=speakers.profile)
+
+
+def aggregate(
+    probabilities: np.ndarray, embeddings: np.ndarray, durations: np.ndarray, keep: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """The recording's scores (9,), embedding (D,) float32 and speech seconds: duration-weighted
+    means over the segments kept (all when `keep` is None). Raises NoSpeechError when none is."""
+    mask = np.ones(len(durations), bool) if keep is None else np.asarray(keep, bool)
+    if not mask.any():
+        raise NoSpeechError(
+            "No speech was attributed to the patient (all of it was the therapist's or uncertain). "
+            "Nothing was analysed as the patient's."
+        )
+    w = np.asarray(durations, np.float64)[mask]
+    probs = np.average(np.asarray(probabilities, np.float64)[mask], axis=0, weights=w)
+    emb = np.average(np.asarray(embeddings, np.float64)[mask], axis=0, weights=w)
+    return probs / probs.sum(), emb.astype(np.float32), float(w.sum())
 
 
 def _check_granularity(granularity: str) -> None:
@@ -322,9 +426,11 @@ def _score(
     *,
     granularity: str,
     progress: Progress | None,
+    speakers: Attribution | None = None,
 ) -> Analysis:
-    """Model scores per segment and the recording's aggregates; the caller fills in the channel,
-    duration, processing time and audio."""
+    """Model scores per segment and the recording's aggregates (with named speakers: over the
+    patient's segments only); the caller fills in the channel, duration, processing time and
+    audio."""
     done = 0
     if progress is not None:
         progress(ANALYSING, 0, len(pieces))
@@ -342,9 +448,15 @@ def _score(
         Segment(a / TARGET_SR, b / TARGET_SR, s.probabilities, s.embedding)
         for (a, b), s in zip(bounds, scores, strict=True)
     ]
-    w = np.asarray([s.duration_s for s in segments], dtype=np.float64)
-    probs = np.average(np.stack([s.probabilities for s in segments]), axis=0, weights=w)
-    emb = np.average(np.stack([s.embedding for s in segments]).astype(np.float64), axis=0, weights=w)
+    keep = None
+    if speakers is not None and speakers.named:
+        keep = np.array([s == PATIENT for s in speakers.speakers])
+    probs, emb, analysed_s = aggregate(
+        np.stack([s.probabilities for s in segments]),
+        np.stack([s.embedding for s in segments]),
+        np.array([s.duration_s for s in segments]),
+        keep,
+    )
     frames = None
     if granularity == "frame":
         times, fprobs, fembs = [], [], []
@@ -358,12 +470,17 @@ def _score(
         model=model.info,
         granularity=granularity,
         channel="",
-        probabilities=probs / probs.sum(),
-        embedding=emb.astype(np.float32),
+        probabilities=probs,
+        embedding=emb,
         duration_s=0.0,
-        analysed_s=float(w.sum()),
+        analysed_s=analysed_s,
         processing_s=0.0,
         segments=segments,
         frames=frames,
-        timings={"model_s": t_model, "threads": float(model.threads)},
+        timings={
+            "model_s": t_model,
+            "threads": float(model.threads),
+            **({"speakers_s": speakers.seconds} if speakers is not None else {}),
+        },
+        speakers=speakers,
     )

@@ -233,7 +233,7 @@ def npz_bytes(v: VoiceResult) -> bytes:
     return buf.getvalue()
 
 
-def provenance(min_pause_s: float, max_pause_s: float = 0.0) -> dict[str, Any]:
+def provenance(min_pause_s: float, max_pause_s: float = 0.0, turns: bool = False) -> dict[str, Any]:
     import parselmouth
 
     return {
@@ -244,6 +244,8 @@ def provenance(min_pause_s: float, max_pause_s: float = 0.0) -> dict[str, Any]:
         "pitch_ceiling_hz": PITCH_CEILING_HZ,
         "min_pause_s": min_pause_s,
         "max_pause_s": max_pause_s,
+        # the patient's segments only, another speaker's speech in a gap making it a turn
+        **({"speaker_turns": True} if turns else {}),
     }
 
 
@@ -323,17 +325,20 @@ def measure(
     speech_pad_s: float = 0.0,
     min_pause_s: float = 0.3,
     max_pause_s: float = 0.0,
+    others: Sequence[tuple[int, int]] = (),
 ) -> VoiceResult:
     """Voice measures of one recording: `pieces[i]` is the 16 kHz audio of segment `bounds[i]`
     (sample offsets, the segments the model scored); `regions` are the speech detector's raw speech
     regions (sample offsets, each widened by `speech_pad_s` on both sides), whose gaps of
-    `min_pause_s` up to `max_pause_s` (0: no limit) are the pauses."""
+    `min_pause_s` up to `max_pause_s` (0: no limit) are the pauses. A gap that holds some of
+    `others` (sample offsets: another speaker's speech) is a turn, never a pause."""
     import parselmouth
     from parselmouth.praat import call
 
     t0 = time.perf_counter()
     sr = float(TARGET_SR)
     reg = np.asarray(sorted(regions), dtype=np.float64).reshape(-1, 2) / sr
+    other = np.asarray(sorted(others), dtype=np.float64).reshape(-1, 2) / sr
     pool = _Pool()
     per_segment: list[list[float | None]] = []
     owned_from = 0.0
@@ -462,7 +467,8 @@ def measure(
         total_s = float(reg[-1, 1] - reg[0, 0]) - 2 * speech_pad_s
         for (_, e0), (s1, _) in zip(reg[:-1], reg[1:], strict=True):
             lo, hi = e0 - speech_pad_s, s1 + speech_pad_s
-            if max_pause_s and hi - lo > max_pause_s:
+            someone_else = bool(np.any((other[:, 0] < s1) & (other[:, 1] > e0))) if other.size else False
+            if someone_else or (max_pause_s and hi - lo > max_pause_s):
                 breaks += 1
                 total_s -= hi - lo
             elif hi - lo >= min_pause_s - 1e-9:
@@ -543,12 +549,12 @@ def measure(
         ),
         counts={
             "syllables": pool.syllables,
-            "speaking_s": round(speaking_s, 3),
-            "total_s": round(total_s, 3),
+            "speaking_s": round(float(speaking_s), 3),
+            "total_s": round(float(total_s), 3),
             "breaks": breaks,
             "voiced_s": round(voiced_s, 3),
             "clipped_pct": round(clipped_pct, 3),
         },
-        provenance=provenance(min_pause_s, max_pause_s),
+        provenance=provenance(min_pause_s, max_pause_s, turns=bool(other.size)),
         seconds=time.perf_counter() - t0,
     )
