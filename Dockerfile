@@ -3,11 +3,12 @@ FROM python:3.11-slim-bookworm
 RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg libsndfile1 postgresql-client \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-COPY requirements.txt .
+COPY requirements.txt requirements-nodeps.txt ./
 # The CPU build by default; the GPU worker (compose profile gpu) builds with a CUDA index.
 ARG TORCH_INDEX=https://download.pytorch.org/whl/cpu
 RUN pip install --no-cache-dir torch==2.13.0 --index-url ${TORCH_INDEX} \
-    && pip install --no-cache-dir -r requirements.txt
+    && pip install --no-cache-dir -r requirements.txt \
+    && pip install --no-cache-dir --no-deps -r requirements-nodeps.txt
 COPY . .
 RUN useradd --create-home --uid 1000 clinic && mkdir -p /data/media /app/var && chown -R clinic /data /app/var
 USER clinic

@@ -74,12 +74,13 @@ pg_isready -h "$PGHOST_" -p "$PGPORT_" -q || { echo "PostgreSQL is not reachable
 PY=${PYTHON:-python3.11}; command -v "$PY" >/dev/null || PY=python3
 [ -x .venv/bin/python ] || { log "creating .venv"; "$PY" -m venv .venv; }
 stamp=.venv/.requirements.sha256
-want=$(sha256sum requirements.txt | cut -d' ' -f1)
+want=$(cat requirements.txt requirements-nodeps.txt | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   log "installing Python packages (first run takes a few minutes)"
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q "torch==2.13.0"
   .venv/bin/python -m pip install -q -r requirements.txt
+  .venv/bin/python -m pip install -q --no-deps -r requirements-nodeps.txt  # weights only (see file)
   echo "$want" > "$stamp"
 fi
 

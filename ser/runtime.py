@@ -9,6 +9,7 @@ import threading
 from django.conf import settings
 
 from ser.engine.model import EmotionModel
+from ser.engine.speakers import SpeakerEncoder
 from ser.engine.vad import VadConfig
 
 from .workers import torch_threads
@@ -16,6 +17,7 @@ from .workers import torch_threads
 log = logging.getLogger(__name__)
 _model: EmotionModel | None = None
 _model_lock = threading.Lock()
+_speakers: SpeakerEncoder | None = None
 
 
 def load_model(*, source: str | None = None, precision: str | None = None) -> EmotionModel:
@@ -45,6 +47,19 @@ def get_model() -> EmotionModel:
             if _model is None:
                 _model = load_model()
     return _model
+
+
+def get_speaker_encoder() -> SpeakerEncoder:
+    """The process's one speaker encoder ("patient only (voice)", voice profiles), loaded on first
+    use (about 1 s, 17 MB). Raises SpeakerModelUnavailableError, saying what to install."""
+    global _speakers
+    if _speakers is None:
+        with _model_lock:
+            if _speakers is None:
+                _speakers = SpeakerEncoder.load(
+                    device="cuda" if settings.SER_DEVICE.startswith("cuda") else "cpu"
+                )
+    return _speakers
 
 
 def reset_model() -> None:

@@ -52,6 +52,7 @@ class SpeakerSetup:
 
     encoder: SpeakerEncoder
     profile: np.ndarray | None = None
+    profile_pitch_hz: float | None = None
 
 
 @dataclass(frozen=True)
@@ -305,7 +306,9 @@ def voice_measures(
     )
 
 
-def clip_regions(regions: Sequence[tuple[int, int]], bounds: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+def clip_regions(
+    regions: Sequence[tuple[int, int]], bounds: Sequence[tuple[int, int]]
+) -> list[tuple[int, int]]:
     """The parts of the detector's speech regions inside the given segments (one speaker's)."""
     out: list[tuple[int, int]] = []
     for a, b in sorted(bounds):
@@ -362,7 +365,9 @@ def _with_voice(
         bounds = [b for b, k in zip(bounds, keep, strict=True) if k]
         regions = clip_regions(regions, bounds)
         if not bounds:
-            return replace(result, voice_error="No speech was attributed to the patient, so there is nothing to measure.")
+            return replace(
+                result, voice_error="No speech was attributed to the patient, so there is nothing to measure."
+            )
     try:
         measures = voice_measures(pieces, bounds, regions, cfg, max_pause_s, others)
     except Exception as exc:  # noqa: BLE001 - any failure of the measures leaves the scores intact
@@ -386,7 +391,14 @@ def _attribute(
 ) -> Attribution | None:
     if channel != VOICE or speakers is None:
         return None
-    return attribute(pieces, bounds, regions, speakers.encoder, profile=speakers.profile)
+    return attribute(
+        pieces,
+        bounds,
+        regions,
+        speakers.encoder,
+        profile=speakers.profile,
+        profile_pitch_hz=speakers.profile_pitch_hz,
+    )
 
 
 def aggregate(

@@ -58,10 +58,18 @@ VOICES = ("A", "B")
 # Calibrated on espeak-ng conversations (tests/ser/engine/test_speakers.py) and Resemblyzer's own
 # published figures (same speaker ≈ 0.75-0.9, different speakers ≈ 0.4-0.65 on utterances):
 SAME_VOICE = 0.70  # a voice this similar to the profile is the therapist's
-ONE_VOICE = 0.93  # two voice centres this similar are one voice (no second speaker)
-MIN_MARGIN = 0.02  # a piece nearer to one voice by less than this is uncertain
+ONE_VOICE = 0.93  # two voice centres this similar are one voice (no second speaker) ...
+ONE_VOICE_PITCH_ST = 1.0  # ... when their pitch is also this close (semitones)
+MIN_MARGIN = 0.05  # a piece nearer to one voice by less than this is uncertain
 MIN_PIECE_S = 0.5  # a piece shorter than this after splitting is uncertain
-SNAP_S = 0.8  # a turn moves to a detector pause at most this far away
+SNAP_S = 0.4  # a turn goes into a detector pause at most this far beyond the windows around it
+# Pitch beside the embedding (prosodic features help diarization: Friedland et al., IEEE TASLP
+# 17(5), 2009): each window's median F0 (log scale, standardised over the recording) weighs
+# PITCH_WEIGHT against the unit-length embedding. Resemblyzer alone hardly separates two voices of
+# one synthesiser at different pitch and speed; the weight was set on such espeak-ng voices.
+PITCH_WEIGHT = 0.75
+PITCH_SD_FLOOR_ST = 1.5  # one speaker's own intonation is not blown up into two voices
+F0_MIN_HZ, F0_MAX_HZ = 70.0, 400.0
 
 
 class SpeakerModelUnavailableError(RuntimeError):
@@ -222,7 +230,9 @@ class SpeakerEncoder:
                 out[first : first + BATCH] = self._module(batch).float().cpu().numpy()
         return out
 
-    def embed_utterance(self, wav: np.ndarray, *, rate: float = 1.3, min_coverage: float = 0.75) -> np.ndarray:
+    def embed_utterance(
+        self, wav: np.ndarray, *, rate: float = 1.3, min_coverage: float = 0.75
+    ) -> np.ndarray:
         """One utterance's embedding as `VoiceEncoder.embed_utterance` makes it: the normalised
         mean of its 1.6 s partials taken `rate` times a second (the wav as given: no volume
         normalisation or silence trimming here)."""
@@ -271,6 +281,30 @@ class Enrolment:
     embedding: np.ndarray  # (256,) float32, unit length
     speech_s: float  # seconds of speech it rests on
     model: SpeakerModelInfo
+    pitch_hz: float | None = None  # median F0 of the voiced frames
+
+
+def f0_frames(x: np.ndarray) -> np.ndarray:
+    """F0 (Hz) every 10 ms from 40 ms Hann frames by normalised autocorrelation; NaN where a frame
+    is not clearly periodic (peak under 0.5). A speaker cue, not a clinical pitch measure (those
+    are Praat's, in voice.py)."""
+    n = 640
+    x = np.asarray(x, np.float64)
+    if x.size < n:
+        x = np.pad(x, (0, n - x.size))
+    frames = np.lib.stride_tricks.sliding_window_view(x, n)[::HOP]
+    frames = (frames - frames.mean(axis=1, keepdims=True)) * np.hanning(n)
+    ac = np.fft.irfft(np.abs(np.fft.rfft(frames, n=2 * n, axis=1)) ** 2, axis=1)[:, :n]
+    ac /= np.maximum(ac[:, :1], 1e-12)
+    lo, hi = int(TARGET_SR / F0_MAX_HZ), int(TARGET_SR / F0_MIN_HZ)
+    lag = lo + np.argmax(ac[:, lo:hi], axis=1)
+    peak = ac[np.arange(lag.size), lag]
+    return np.where(peak > 0.5, TARGET_SR / lag, np.nan)
+
+
+def _median_log_f0(f0: np.ndarray) -> float:
+    voiced = f0[np.isfinite(f0)]
+    return float(np.median(np.log2(voiced))) if voiced.size >= 5 else float("nan")
 
 
 def enrol(pieces: Sequence[np.ndarray], encoder: SpeakerEncoder) -> Enrolment:
@@ -291,8 +325,12 @@ def enrol(pieces: Sequence[np.ndarray], encoder: SpeakerEncoder) -> Enrolment:
             f"{MIN_ENROL_SPEECH_S:.0f} s (20-60 s of your own voice, speaking naturally, is best). "
             "Nothing was saved."
         )
-    windows, _ = _windows([normalise_volume(p) for p in used], [(0, p.size) for p in used], hop=WINDOW_SAMPLES // 2)
-    return Enrolment(_unit(encoder.embed_mels(windows).mean(axis=0)), round(speech_s, 2), encoder.info)
+    windows, _ = _windows(
+        [normalise_volume(p) for p in used], [(0, p.size) for p in used], hop=WINDOW_SAMPLES // 2
+    )
+    lf0 = _median_log_f0(np.concatenate([f0_frames(p) for p in used]))
+    pitch = round(float(2**lf0), 2) if np.isfinite(lf0) else None
+    return Enrolment(_unit(encoder.embed_mels(windows).mean(axis=0)), round(speech_s, 2), encoder.info, pitch)
 
 
 # --- attribution -----------------------------------------------------------------------------------
@@ -312,6 +350,7 @@ class Attribution:
     therapist_voice: str  # "A", "B" or "" (not named yet, or the therapist was not heard)
     one_voice: bool  # only one voice was heard
     centres: dict[str, list[float]]  # each voice's centre (256 values), to enrol from later
+    pitch_hz: dict[str, float | None]  # each voice's median pitch (a speaker cue, not a measure)
     profile_similarity: dict[str, float]  # each voice centre's cosine to the profile
     model: SpeakerModelInfo
     windows: int
@@ -323,10 +362,14 @@ class Attribution:
         return all(self.speakers)
 
     def seconds_of(self, speaker: str) -> float:
-        return sum((b - a) / TARGET_SR for (a, b), s in zip(self.bounds, self.speakers, strict=True) if s == speaker)
+        return sum(
+            (b - a) / TARGET_SR for (a, b), s in zip(self.bounds, self.speakers, strict=True) if s == speaker
+        )
 
     def voice_seconds(self, voice: str) -> float:
-        return sum((b - a) / TARGET_SR for (a, b), v in zip(self.bounds, self.voices, strict=True) if v == voice)
+        return sum(
+            (b - a) / TARGET_SR for (a, b), v in zip(self.bounds, self.voices, strict=True) if v == voice
+        )
 
 
 def _windows(
@@ -399,23 +442,59 @@ def _turns(labels: np.ndarray) -> np.ndarray:
 def _split(
     a: int, b: int, spans: list[tuple[int, int]], labels: np.ndarray, gaps: list[tuple[int, int]]
 ) -> list[tuple[int, int]]:
-    """The segment [a, b) cut where its windows' voice changes: between the two windows' centres,
-    or in the detector's pause nearest to that point (within SNAP_S)."""
+    """The segment [a, b) cut where its windows' voice changes. The change lies somewhere around
+    the windows either side of it; a turn is usually the longest silence there, so the cut goes
+    into the longest of the detector's pauses within SNAP_S of those windows' centres, else
+    halfway between the centres of the last window of one voice and the first of the other."""
     cuts: list[int] = []
+    centres = [(s + e) // 2 for s, e in spans]
+    reach = int(SNAP_S * TARGET_SR)
     for j in range(1, len(labels)):
         if labels[j] != labels[j - 1]:
-            c0 = (spans[j - 1][0] + spans[j - 1][1]) // 2
-            c1 = (spans[j][0] + spans[j][1]) // 2
-            point = (c0 + c1) // 2
-            inside = [(g0 + g1) // 2 for g0, g1 in gaps if a < g0 and g1 < b]
+            point = (centres[j - 1] + centres[j]) // 2
+            lo = centres[j - 2] if j >= 2 else centres[j - 1]
+            hi = centres[j + 1] if j + 1 < len(centres) else centres[j]
+            lo, hi = lo - reach, hi + reach
+            inside = [
+                (g1 - g0, (g0 + g1) // 2)
+                for g0, g1 in gaps
+                if a < g0 and g1 < b and lo <= (g0 + g1) // 2 <= hi
+            ]
             if inside:
-                near = min(inside, key=lambda g: abs(g - point))
-                if abs(near - point) <= SNAP_S * TARGET_SR:
-                    point = near
+                point = max(inside)[1]
             if (not cuts or point > cuts[-1]) and a < point < b:
                 cuts.append(point)
     edges = [a, *cuts, b]
     return list(zip(edges[:-1], edges[1:], strict=True))
+
+
+def _smooth_within(values: np.ndarray, piece: np.ndarray) -> np.ndarray:
+    """Each window averaged with its neighbours in the same segment (1.6 s windows every 0.8 s
+    overlap by half: the average speaks for 3.2 s of one voice, less noisy than one window)."""
+    out = values.copy()
+    for j in range(values.shape[0]):
+        near = [k for k in (j - 1, j, j + 1) if 0 <= k < values.shape[0] and piece[k] == piece[j]]
+        out[j] = values[near].mean(axis=0)
+    return out
+
+
+def _features(emb: np.ndarray, lf0: np.ndarray) -> tuple[np.ndarray, Any]:
+    """The space the voices are told apart in: the embedding less the recording's mean (what is
+    common to everyone in the room and the microphone), unit length, beside the standardised log
+    pitch × PITCH_WEIGHT; and the map that takes any embedding and pitch (a profile's) there."""
+    mean = emb.mean(axis=0)
+    finite = np.isfinite(lf0)
+    centre = float(np.median(lf0[finite])) if finite.any() else 0.0
+    spread = max(float(np.std(lf0[finite])) if finite.sum() > 1 else 0.0, PITCH_SD_FLOOR_ST / 12)
+
+    def to_space(e: np.ndarray, f: np.ndarray) -> np.ndarray:
+        e = np.atleast_2d(e) - mean
+        e = e / np.maximum(np.linalg.norm(e, axis=1, keepdims=True), 1e-12)
+        z = np.where(np.isfinite(f), (np.atleast_1d(f) - centre) / spread, 0.0)
+        x = np.concatenate([e, PITCH_WEIGHT * z[:, None]], axis=1)
+        return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+
+    return to_space(emb, lf0), to_space
 
 
 def attribute(
@@ -425,94 +504,149 @@ def attribute(
     encoder: SpeakerEncoder,
     *,
     profile: np.ndarray | None = None,
+    profile_pitch_hz: float | None = None,
     hop_s: float = 0.8,
 ) -> Attribution:
     """Attribute the speech segments `bounds` (sample offsets; `pieces[i]` their audio) to
     speakers. `regions` are the speech detector's raw regions (their gaps are where turns are
-    placed when one falls near a change of voice); `profile` the therapist's enrolled voice."""
+    placed when one falls near a change of voice); `profile` the therapist's enrolled voice and
+    `profile_pitch_hz` its median pitch."""
     t0 = time.perf_counter()
     notes: list[str] = []
     normed = [normalise_volume(p) for p in pieces]
     mels, spans = _windows(normed, bounds, int(hop_s * TARGET_SR))
-    emb = encoder.embed_mels(mels).astype(np.float64) if len(spans) else np.zeros((0, EMBEDDING_DIM))
+    n = len(spans)
+    raw = encoder.embed_mels(mels).astype(np.float64) if n else np.zeros((0, EMBEDDING_DIM))
+    piece_of = np.array([i for i, _, _ in spans], int)
+    f0 = [f0_frames(p) for p in normed]
+    lf0 = np.array(
+        [_median_log_f0(f0[i][(s - bounds[i][0]) // HOP : (e - bounds[i][0]) // HOP]) for i, s, e in spans]
+    )
+    emb = _smooth_within(raw, piece_of) if n else raw
+    lf0_s = (
+        _smooth_within(
+            np.where(np.isfinite(lf0), lf0, np.nanmedian(lf0) if np.isfinite(lf0).any() else 0.0), piece_of
+        )
+        if n
+        else lf0
+    )
+    x, to_space = _features(emb, lf0_s) if n else (np.zeros((0, EMBEDDING_DIM + 1)), None)
     prof = _unit(profile).astype(np.float64) if profile is not None else None
+    prof_x = None
+    if prof is not None and to_space is not None:
+        p_lf0 = np.log2(profile_pitch_hz) if profile_pitch_hz else np.nan
+        prof_x = to_space(prof, np.array([p_lf0]))[0]
     weights = np.array([(e - s) / TARGET_SR for _, s, e in spans])
 
-    if emb.shape[0] >= 2:
-        labels, centres = _two_means(emb, weights, _seed(emb, prof))
+    if n >= 2:
+        labels, centres = _two_means(x, weights, _seed(x, None))
+        # the voices are found on the smoothed windows; where each window belongs (and so where
+        # turns fall) is decided on the window itself, which is sharper in time
+        assert to_space is not None
+        x_own = to_space(raw, np.where(np.isfinite(lf0), lf0, lf0_s))
+        labels = np.argmax(x_own @ centres.T, axis=1)
     else:
-        labels, centres = np.zeros(emb.shape[0], int), np.stack([_unit(emb.sum(axis=0)), _unit(emb.sum(axis=0))])
+        labels, centres = np.zeros(n, int), np.zeros((2, x.shape[1]))
+        x_own = x
 
     # Split each segment where its windows change voice.
     reg = sorted(regions)
     gaps = [(e0, s1) for (_, e0), (s1, _) in zip(reg[:-1], reg[1:], strict=True) if s1 > e0]
-    by_piece: dict[int, list[int]] = {}
-    for w, (i, _, _) in enumerate(spans):
-        by_piece.setdefault(i, []).append(w)
     new_bounds: list[tuple[int, int]] = []
     for i, (a, b) in enumerate(bounds):
-        ws = by_piece.get(i, [])
-        if len(ws) < 2:
+        ws = np.flatnonzero(piece_of == i)
+        if ws.size < 2:
             new_bounds.append((a, b))
             continue
         new_bounds.extend(_split(a, b, [spans[w][1:] for w in ws], _turns(labels[ws]), gaps))
 
-    # Each piece's embedding: the mean of the windows over it, weighted by overlap.
+    # Each piece: the windows over it, weighted by the share of each inside it (squared: windows
+    # mostly in the piece dominate those that only touch it).
     starts = np.array([s for _, s, _ in spans])
     ends = np.array([e for _, _, e in spans])
-    piece_emb = np.zeros((len(new_bounds), EMBEDDING_DIM))
+    m = len(new_bounds)
+    piece_x = np.zeros((m, x.shape[1]))
+    piece_raw = np.zeros((m, EMBEDDING_DIM))
     for k, (a, b) in enumerate(new_bounds):
         overlap = np.clip(np.minimum(ends, b) - np.maximum(starts, a), 0, None).astype(np.float64)
-        # a window counts for the piece by the share of it inside the piece, squared: windows
-        # mostly in the piece dominate those that only touch it
         share = (overlap / np.maximum(ends - starts, 1)) ** 2
         if share.sum() > 0:
-            piece_emb[k] = _unit((emb * share[:, None]).sum(axis=0))
-    sims = piece_emb @ centres.T if len(new_bounds) else np.zeros((0, 2))
-    voice_idx = np.argmax(sims, axis=1) if len(new_bounds) else np.zeros(0, int)
-    margin = np.abs(sims[:, 0] - sims[:, 1]) if len(new_bounds) else np.zeros(0)
+            piece_x[k] = _unit((x_own * share[:, None]).sum(axis=0))
+            piece_raw[k] = _unit((raw * share[:, None]).sum(axis=0))
+    sims = piece_x @ centres.T if m else np.zeros((0, 2))
+    voice_idx = np.argmax(sims, axis=1) if m else np.zeros(0, int)
+    margin = np.abs(sims[:, 0] - sims[:, 1]) if m else np.zeros(0)
     durations = np.array([(b - a) / TARGET_SR for a, b in new_bounds])
 
-    one_voice = bool(float(centres[0] @ centres[1]) >= ONE_VOICE)
+    # Each voice in the encoder's own space (the profile is compared there) and its pitch.
+    raw_centres = (
+        np.stack(
+            [
+                _unit(raw[labels == k].sum(axis=0)) if np.any(labels == k) else _unit(raw.sum(axis=0))
+                for k in (0, 1)
+            ]
+        )
+        if n
+        else np.zeros((2, EMBEDDING_DIM))
+    )
+    pitch = (
+        {
+            v: (
+                round(float(2 ** np.nanmedian(lf0[labels == k])), 1)
+                if np.isfinite(lf0[labels == k]).any()
+                else None
+            )
+            for k, v in enumerate(VOICES)
+        }
+        if n
+        else {}
+    )
+    apart_st = abs(12 * np.log2(pitch["A"] / pitch["B"])) if pitch.get("A") and pitch.get("B") else 0.0
+    one_voice = n < 2 or bool(
+        float(raw_centres[0] @ raw_centres[1]) >= ONE_VOICE and apart_st < ONE_VOICE_PITCH_ST
+    )
     if one_voice:
         voice_idx = np.zeros_like(voice_idx)
-        merged = _unit((emb * weights[:, None]).sum(axis=0)) if emb.size else centres[0]
-        centres = np.stack([merged, merged])
+        raw_centres = np.stack([_unit(raw.sum(axis=0))] * 2) if n else raw_centres
         margin = np.ones_like(margin)
         notes.append("Only one voice was heard in this recording.")
     voices = [VOICES[int(v)] for v in voice_idx]
     unsure = (margin < MIN_MARGIN) | (durations < MIN_PIECE_S)
 
     profile_similarity: dict[str, float] = {}
-    similarity: list[float | None] = [None] * len(new_bounds)
+    similarity: list[float | None] = [None] * m
     therapist_voice = ""
     if prof is not None:
-        profile_similarity = {v: round(float(centres[k] @ prof), 4) for k, v in enumerate(VOICES)}
-        similarity = [round(float(e @ prof), 4) for e in piece_emb]
-        best = max(VOICES[:1] if one_voice else VOICES, key=lambda v: profile_similarity[v])
+        profile_similarity = {v: round(float(raw_centres[k] @ prof), 4) for k, v in enumerate(VOICES)}
+        similarity = [round(float(e @ prof), 4) for e in piece_raw]
+        # The therapist's voice: the one nearer to the profile where voices are told apart (pitch
+        # included), if the encoder finds it the same person at all.
+        best = "A" if one_voice or prof_x is None else VOICES[int(np.argmax(centres @ prof_x))]
         if profile_similarity[best] >= SAME_VOICE:
             therapist_voice = best
         else:
             notes.append(
-                "The therapist's voice profile matched no voice in this recording (best similarity "
-                f"{profile_similarity[best]:.2f}, needs {SAME_VOICE:.2f}): all speech is taken as the patient's."
+                "The therapist's voice profile matched no voice in this recording (similarity "
+                f"{profile_similarity[best]:.2f}, needs {SAME_VOICE:.2f}): all speech is taken as "
+                "the patient's."
             )
         speakers = name_speakers(voices, unsure.tolist(), therapist_voice)
     else:
-        speakers = [""] * len(new_bounds)
+        speakers = [""] * m
     return Attribution(
         bounds=new_bounds,
         voices=voices,
         speakers=speakers,
         similarity=similarity,
-        margin=[round(float(m), 4) for m in margin],
+        margin=[round(float(v), 4) for v in margin],
         method="profile" if prof is not None else "voices",
         therapist_voice=therapist_voice,
         one_voice=one_voice,
-        centres={v: [round(float(x), 6) for x in centres[k]] for k, v in enumerate(VOICES)},
+        centres={v: [round(float(c), 6) for c in raw_centres[k]] for k, v in enumerate(VOICES)},
+        pitch_hz=pitch,
         profile_similarity=profile_similarity,
         model=encoder.info,
-        windows=len(spans),
+        windows=n,
         seconds=time.perf_counter() - t0,
         notes=notes,
     )
@@ -545,11 +679,13 @@ def document(att: Attribution) -> dict[str, Any]:
             **{f"voice_{v}": round(att.voice_seconds(v), 2) for v in VOICES},
         },
         "profile_similarity": att.profile_similarity or None,
+        "pitch_hz": att.pitch_hz,
         "thresholds": {
             "same_voice": SAME_VOICE,
             "one_voice": ONE_VOICE,
             "min_margin": MIN_MARGIN,
             "min_piece_s": MIN_PIECE_S,
+            "pitch_weight": PITCH_WEIGHT,
         },
         "model": {"name": att.model.name, "version": att.model.version, "revision": att.model.revision},
         "windows": att.windows,

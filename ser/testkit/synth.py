@@ -115,7 +115,9 @@ def conversation(
     rng = np.random.default_rng(seed)
     t = int(0.5 * TARGET_SR)
     placed: list[tuple[str, int, np.ndarray]] = []
-    overlap_at = set(rng.choice(np.arange(1, 2 * turns), size=min(overlaps, 2 * turns - 1), replace=False).tolist())
+    overlap_at = set(
+        rng.choice(np.arange(1, 2 * turns), size=min(overlaps, 2 * turns - 1), replace=False).tolist()
+    )
     k = 0
     for i in range(turns):
         for who, voice, lines, gain in (
