@@ -39,6 +39,9 @@ LINES = [
 ]
 
 
+PATIENT_VOICE, THERAPIST_VOICE = ("en-us+m3", 40), ("en-us+f3", 70)  # espeak-ng voice and pitch
+
+
 def log(msg: str) -> None:
     print(f"[bench] {msg}", file=sys.stderr, flush=True)
 
@@ -84,7 +87,7 @@ def make_recording(
         if have_espeak:
             from ser.testkit.synth import espeak
 
-            voice, pitch = ("en-us+m3", 40) if channel == 0 else ("en-us+f3", 70)
+            voice, pitch = PATIENT_VOICE if channel == 0 else THERAPIST_VOICE
             text = " ".join(rng.choice(LINES, size=int(rng.integers(1, 4))))
             x, rate = espeak(str(text), voice=voice, pitch=pitch, speed=int(rng.integers(150, 185)))
             x = soxr.resample(x, rate, sr).astype(np.float32)
@@ -165,17 +168,32 @@ def child_ours(
     max_segment_s: float,
 ) -> dict:
     from ser.engine.model import EmotionModel
-    from ser.engine.pipeline import analyse_file
+    from ser.engine.pipeline import SpeakerSetup, analyse_file
     from ser.engine.vad import VadConfig
 
     t = time.perf_counter()
     model = EmotionModel.load(model_dir, threads=threads, precision=precision, batch_seconds=batch_seconds)
     load_s = time.perf_counter() - t
+    speakers = None
+    speaker_load_s = 0.0
+    if channel == "voice":
+        # "Patient only (voice)": the speaker model loads once per worker, the therapist enrolled
+        # once from a separate sample of the clinician's voice; neither is part of the analysis.
+        from ser.engine.speakers import SpeakerEncoder, enrol
+        from ser.testkit.synth import ENROLMENT_TEXT, Voice
+
+        t = time.perf_counter()
+        encoder = SpeakerEncoder.load()
+        speaker_load_s = time.perf_counter() - t
+        profile = enrol([Voice(*THERAPIST_VOICE).say(ENROLMENT_TEXT)], encoder)
+        speakers = SpeakerSetup(encoder, profile.embedding, profile.pitch_hz)
     load_peak = peak_rss_mb()
     # The analysis's own peak: the high-water mark restarts from the loaded worker's RSS.
     analysis_peak_measured = reset_peak_rss()
     t = time.perf_counter()
-    result = analyse_file(audio, model, channel=channel, vad=VadConfig(max_segment_s=max_segment_s))
+    result = analyse_file(
+        audio, model, channel=channel, vad=VadConfig(max_segment_s=max_segment_s), speakers=speakers
+    )
     seconds = time.perf_counter() - t
     analysis_peak = peak_rss_mb() if analysis_peak_measured else None
     np.savez(
@@ -184,8 +202,15 @@ def child_ours(
         ends=[s.end_s for s in result.segments],
         emb=np.stack([s.embedding for s in result.segments]),
         probs=np.stack([s.probabilities for s in result.segments]),
+        speakers=np.array(result.speakers.speakers if result.speakers is not None else [], dtype=str),
     )
     return {
+        "speaker_load_s": speaker_load_s,
+        "speaker_seconds": (
+            {k: round(result.speakers.seconds_of(k), 1) for k in ("patient", "therapist", "uncertain")}
+            if result.speakers is not None
+            else {}
+        ),
         "seconds": seconds,
         "load_s": load_s,
         "precision": model.info.precision,
@@ -318,6 +343,25 @@ def child_reference(model_dir: str, audio: str, threads: int, segments: str, lim
 # --------------------------------------------------------------------------- main
 
 
+def _agreement(voice_npz: Path, left_npz: Path, audio_s: float) -> float:
+    """Share of the mix's speech (10 ms frames in the voice run's segments) where "patient only
+    (voice)" and the left-channel restriction agree on whether it is the patient's."""
+    frames = int(audio_s * 100) + 1
+    v, left = np.load(voice_npz), np.load(left_npz)
+
+    def mask(starts: np.ndarray, ends: np.ndarray, keep: np.ndarray | None = None) -> np.ndarray:
+        m = np.zeros(frames, bool)
+        for i, (a, b) in enumerate(zip(starts, ends, strict=True)):
+            if keep is None or keep[i]:
+                m[int(round(a * 100)) : int(round(b * 100))] = True
+        return m
+
+    speech = mask(v["starts"], v["ends"])
+    patient = mask(v["starts"], v["ends"], v["speakers"] == "patient")
+    on_left = mask(left["starts"], left["ends"])
+    return float(((patient == on_left) & speech).sum() / max(speech.sum(), 1))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="tiny model, ~30 s audio (for the tests)")
@@ -410,6 +454,28 @@ def main() -> None:
         f"  voice measures: {voice_s:.2f} s = +{voice_cost:.1f} % of the analysis (mix); "
         f"{patient_voice_s:.2f} s = +{patient_voice_cost:.1f} % (patient channel); target ≤ 10 %"
     )
+    log("patient only (voice): the mixed channels, segments attributed by the therapist's enrolled voice")
+    by_voice = run_child(
+        [
+            "--child",
+            "ours",
+            model_dir,
+            str(audio),
+            t,
+            args.precision,
+            "voice",
+            str(cache / "bench-segments-voice.npz"),
+            *common,
+        ]
+    )
+    speakers_s = by_voice["timings"].get("speakers_s", 0.0)
+    speakers_cost = 100 * speakers_s / max(by_voice["seconds"] - speakers_s, 1e-9)
+    agreement = _agreement(cache / "bench-segments-voice.npz", cache / "bench-segments-left.npz", audio_s)
+    log(
+        f"  {by_voice['seconds']:.1f} s; attribution {speakers_s:.2f} s = +{speakers_cost:.1f} % of the "
+        f"analysis (target ≤ 15 %); speaker model load {by_voice['speaker_load_s']:.2f} s (once per worker); "
+        f"seconds {by_voice['speaker_seconds']}; agrees with the left channel on {agreement:.1%} of speech"
+    )
     log("fidelity: fp32 FunASR path, one segment at a time, on the same segments")
     ref = run_child(["--child", "reference", model_dir, str(audio), t, segs, str(args.fidelity_segments)])
     log(f"  {ref}")
@@ -455,6 +521,12 @@ def main() -> None:
         "voice_cost_pct": round(voice_cost, 1),
         "patient_voice_cost_pct": round(patient_voice_cost, 1),
         "patient_channel_s": round(patient["seconds"], 2),
+        "voice_channel_s": round(by_voice["seconds"], 2),
+        "speakers_s": round(speakers_s, 2),
+        "speakers_cost_pct": round(speakers_cost, 1),
+        "speaker_load_s": round(by_voice["speaker_load_s"], 2),
+        "speaker_seconds": by_voice["speaker_seconds"],
+        "voice_vs_left_agreement": round(agreement, 4),
         "patient_channel_rtf": round(patient["seconds"] / audio_s, 4),
         "peak_rss_mb": round(ours["peak_rss_mb"], 1),
         "load_peak_rss_mb": round(ours["load_peak_rss_mb"], 1),

@@ -41,9 +41,13 @@ def test_the_quick_benchmark_prints_the_figures(tmp_path) -> None:  # type: igno
         "voice_s",
         "voice_cost_pct",
         "patient_voice_cost_pct",
+        "speakers_s",
+        "speakers_cost_pct",
+        "voice_vs_left_agreement",
     ):
         assert isinstance(result[key], (int, float)), key
     assert result["audio_s"] >= 25
     assert result["voice_s"] > 0 and result["voice_cost_pct"] > 0  # measured inside the analysis
+    assert result["speakers_s"] > 0 and result["speaker_seconds"]["patient"] > 0
     assert result["fidelity_cosine"] > 0.99
     assert 0 < result["segments"] and 0 < result["speech_s_analysed"] < result["audio_s"]
