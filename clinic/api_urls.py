@@ -9,6 +9,7 @@ from clinic.apis import ObtainTokenApi
 from patients import apis as patient_apis
 from reports import apis as report_apis
 from ser import apis as analysis_apis
+from ser import voiceprofile_apis
 from sessions import apis as session_apis
 
 app_name = "api"
@@ -33,8 +34,12 @@ urlpatterns = [
     path("recordings/<uuid:pk>/retry/", analysis_apis.RecordingRetryApi.as_view(), name="recording-retry"),
     path("analyses/<uuid:pk>/", analysis_apis.AnalysisDetailApi.as_view(), name="analysis"),
     path(
+        "analyses/<uuid:pk>/speakers/", analysis_apis.AnalysisSpeakersApi.as_view(), name="analysis-speakers"
+    ),
+    path(
         "analyses/<uuid:pk>/files/<str:name>", analysis_apis.AnalysisFileApi.as_view(), name="analysis-file"
     ),
+    path("voice-profile/", voiceprofile_apis.VoiceProfileApi.as_view(), name="voice-profile"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]

@@ -272,9 +272,11 @@ SPECTACULAR_SETTINGS = {
         "ExportStatusEnum": "reports.models.ReportExport.Status",
         "ExportFormatEnum": "reports.models.ReportExport.Format",
         "ChannelEnum": "sessions.models.Recording.Channel",
+        "SpeakerVoiceEnum": "ser.engine.speakers.VOICES",
         "GranularityEnum": "sessions.models.Recording.Granularity",
         "EmotionEnum": "ser.engine.labels.EMOTIONS",
         "VoiceBeyondBandEnum": "reports.voice_panel.SIDES",
+        "RestrictionEnum": "reports.restrictions.RESTRICTIONS",
     },
 }
 

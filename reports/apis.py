@@ -26,6 +26,7 @@ from sessions.models import TherapySession
 from . import services, voice_panel
 from .models import ReportExport
 from .report import TrendReport, trend_report
+from .restrictions import RESTRICTIONS
 
 VARIANT = OpenApiParameter(
     "variant", str, description="Model variant to compare within (default: the most used one)."
@@ -127,7 +128,19 @@ class TrendSessionSerializer(serializers.Serializer):
     cosine = serializers.FloatField(help_text="1 − cosine similarity to the baseline.")
     speech_s = serializers.FloatField(help_text="Seconds of speech analysed.")
     baseline = serializers.BooleanField(help_text="Part of the baseline.")
-    beyond_band = serializers.BooleanField(help_text="Drift above the patient's usual range.")
+    beyond_band = serializers.BooleanField(
+        help_text="Drift above the patient's usual range (never for a session not drift_comparable)."
+    )
+    restriction = serializers.ChoiceField(
+        choices=list(RESTRICTIONS),
+        help_text="Whose speech the session rests on: mix (both speakers: mixed channels, or a one-channel "
+        "recording), channel (the patient's own channel), voice (patient only, found by voice), mixed "
+        "(its recordings differ).",
+    )
+    drift_comparable = serializers.BooleanField(
+        help_text="Restricted like the baseline. When false the drift values are given but not compared: "
+        "no band, no flag."
+    )
     analysis_ids = serializers.ListField(child=serializers.UUIDField())
     voice = TrendVoiceSerializer(help_text="Voice measures (pitch, loudness, rate, pauses, quality).")
     voice_beyond_band = TrendVoiceBeyondSerializer(
@@ -151,6 +164,14 @@ class TrendSerializer(serializers.Serializer):
     is_test_model = serializers.BooleanField()
     notice = serializers.CharField()
     baseline = serializers.CharField(help_text="The baseline definition in words.")
+    baseline_restriction = serializers.ChoiceField(
+        choices=list(RESTRICTIONS),
+        allow_null=True,
+        help_text="The baseline sessions' restriction (mixed: they differ, and no drift is compared).",
+    )
+    restriction_note = serializers.CharField(
+        allow_blank=True, help_text="Which sessions' drift is not compared, and why; empty when all are."
+    )
     band = BandSerializer(allow_null=True, help_text="Usual range: baseline mean ± 2 SD (None under 2).")
     sessions = TrendSessionSerializer(many=True)
     flags = FlagSerializer(many=True)
@@ -171,6 +192,8 @@ def _trend_data(report: TrendReport) -> dict[str, Any]:
         "is_test_model": trend.is_test_model,
         "notice": " ".join(report.notices),
         "baseline": report.baseline_words,
+        "baseline_restriction": trend.baseline_restriction or None,
+        "restriction_note": trend.restriction_note,
         "band": {"low": trend.band[0], "high": trend.band[1]} if trend.band else None,
         "sessions": [{**row.__dict__, "analysis_ids": list(row.analysis_ids)} for row in report.rows],
         "flags": [f.__dict__ for f in trend.flags],

@@ -61,8 +61,13 @@ def _range_words(date_from: date | None, date_to: date | None) -> str:
     return f"{date_from or ''}~{date_to or ''}"
 
 
+# Part of every cached plot's key: raise it when the drawing changes, so plots cached by the code
+# before are not served after a deploy (3: speaker bands, drift not compared across restrictions).
+PLOTS_VERSION = 3
+
+
 def _patient_key(kind: str, stamp: str, classes: Sequence[str], selected: str, width: str, span: str) -> str:
-    return f"plot:{kind}:{stamp}:{','.join(classes)}:{selected}:{width}:{span}"
+    return f"plot:{PLOTS_VERSION}:{kind}:{stamp}:{','.join(classes)}:{selected}:{width}:{span}"
 
 
 def patient_plot_svg(
@@ -106,6 +111,7 @@ def _draw(
             trend.cosine,
             band=trend.band,
             baseline=list(trend.baseline),
+            comparable=list(trend.comparable),
             note=note,
             width=width,
         )
@@ -191,7 +197,7 @@ def plots_prerender(*, patient_id: str) -> int:
 
 
 def _analysis_key(analysis: EmotionAnalysis, kind: str) -> str:
-    return f"aplot:{kind}:{analysis.pk}:{analysis.updated_at.isoformat()}"
+    return f"aplot:{PLOTS_VERSION}:{kind}:{analysis.pk}:{analysis.updated_at.isoformat()}"
 
 
 def analysis_plot_svg(analysis: EmotionAnalysis, kind: str) -> bytes:
@@ -228,7 +234,12 @@ def _render_analysis(analysis: EmotionAnalysis, kind: str) -> bytes:
             track = np.load(f)
             frames = (track["times_s"], track["scores"])
     pauses = (analysis.voice or {}).get("pauses") or []
-    return plots.timeline_svg(analysis.segments, analysis.duration_s, frames=frames, pauses=pauses, note=note)
+    # "Patient only (voice)": who spoke each segment ("voice A"/"voice B" until they are named).
+    who = (analysis.speakers or {}).get("segments")
+    speakers = [row[0] or f"voice {row[1]}" for row in who] if who else None
+    return plots.timeline_svg(
+        analysis.segments, analysis.duration_s, frames=frames, pauses=pauses, note=note, speakers=speakers
+    )
 
 
 def _render_voice(analysis: EmotionAnalysis) -> bytes:

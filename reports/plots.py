@@ -213,11 +213,15 @@ def drift_figure(
     *,
     band: tuple[float, float] | None,
     baseline: Sequence[bool],
+    comparable: Sequence[bool] | None = None,
     title: str = "",
     note: str = FOOTNOTE,
     width: str = WIDE,
 ) -> Figure:
+    """`comparable`: per session, restricted the way the baseline is (reports.restrictions); the
+    others are drawn hollow and are never "beyond the band"."""
     narrow = width == NARROW
+    same = [True] * len(dates) if comparable is None else [bool(c) for c in comparable]
     if narrow:
         fig = _figure(4.4, 6.2)
         ax1, ax2 = fig.subplots(2, 1, height_ratios=[3, 2])
@@ -238,9 +242,23 @@ def drift_figure(
         base_x, base_y, s=70, facecolors="none", edgecolors="#000000", label="baseline session", zorder=3
     )
     if band is not None:
-        out_x = [d for d, v in zip(x, euclidean, strict=True) if v > band[1]]
-        out_y = [v for v in euclidean if v > band[1]]
+        out = [(d, v) for d, v, c in zip(x, euclidean, same, strict=True) if c and v > band[1]]
+        out_x, out_y = [d for d, _ in out], [v for _, v in out]
         ax1.scatter(out_x, out_y, s=60, marker="^", color="#D55E00", label="beyond the band", zorder=4)
+    if not all(same):
+        # Hollow: the point is drawn, its drift is not compared (whose speech it rests on differs).
+        apart = [i for i, c in enumerate(same) if not c]
+        for ax, values, colour in ((ax1, euclidean, "#0072B2"), (ax2, cosine, "#009E73")):
+            ax.scatter(
+                [x[i] for i in apart],
+                [values[i] for i in apart],
+                s=30,
+                facecolors="white",
+                edgecolors=colour,
+                linewidths=1.4,
+                zorder=5,
+                label="restricted differently from baseline" if ax is ax1 else None,
+            )
     ax1.set_ylabel("distance from baseline")
     ax1.grid(alpha=0.3)
     below = _phone_legend(fig, ax1, 2) if narrow else None
@@ -512,6 +530,35 @@ def pause_handle() -> Patch:
     return Patch(facecolor=PAUSE_COLOUR, edgecolor="#9aa5b1", alpha=0.6, label="pause")
 
 
+# Who spoke each segment ("patient only (voice)"): a band of its own above the scores, so its
+# colours never read as emotions; the two voices before the therapist says which is theirs.
+SPEAKER_COLOURS: dict[str, tuple[str, str]] = {  # label → (colour, hatch)
+    "patient": ("#332288", ""),
+    "therapist": ("#c8c8c8", "//"),
+    "uncertain": ("#ffffff", ".."),
+    "voice A": ("#332288", ""),
+    "voice B": ("#88ccee", "\\\\"),
+}
+
+
+def speaker_band(ax: Axes, segments: Sequence[Sequence[float]], speakers: Sequence[str]) -> None:
+    """Each segment's speaker as a coloured span on a thin axis of its own, with its legend."""
+    for label, (colour, hatch) in SPEAKER_COLOURS.items():
+        spans = [
+            (float(r[0]), float(r[1]) - float(r[0]))
+            for r, who in zip(segments, speakers, strict=True)
+            if who == label
+        ]
+        if spans:
+            ax.broken_barh(
+                spans, (0, 1), facecolors=colour, edgecolor="#52606d", linewidth=0.3, hatch=hatch, label=label
+            )
+    ax.set_ylim(0, 1)
+    ax.set_yticks([])
+    ax.set_ylabel("speaker", rotation=0, ha="right", va="center", fontsize=7)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.4), fontsize=7, frameon=False, ncol=1)
+
+
 def timeline_figure(
     segments: Sequence[Sequence[float]],
     duration_s: float,
@@ -519,9 +566,16 @@ def timeline_figure(
     frames: tuple[np.ndarray, np.ndarray] | None = None,
     pauses: Sequence[Sequence[float]] = (),
     note: str = FOOTNOTE,
+    speakers: Sequence[str] | None = None,
 ) -> Figure:
-    fig = _figure(9.0, 3.8 if frames is None else 5.2)
-    axes = fig.subplots(2 if frames is not None else 1, 1, sharex=True, squeeze=False)[:, 0]
+    fig = _figure(9.0, (3.8 if frames is None else 5.2) + (0.5 if speakers is not None else 0.0))
+    n = 2 if frames is not None else 1
+    if speakers is not None and len(speakers) == len(segments):
+        grid = fig.subplots(n + 1, 1, sharex=True, squeeze=False, height_ratios=[0.12, *[1.0] * n])[:, 0]
+        speaker_band(grid[0], segments, speakers)
+        axes = grid[1:]
+    else:
+        axes = fig.subplots(n, 1, sharex=True, squeeze=False)[:, 0]
     ax = axes[0]
     if len(segments):
         rows = np.asarray(segments, dtype=float)

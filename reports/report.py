@@ -15,6 +15,7 @@ from patients.models import Patient
 from ser.engine.labels import EMOTIONS
 from ser.engine.notices import DISCLAIMER, TEST_MODEL_WARNING
 
+from .restrictions import WORDS
 from .trends import Flag, Provenance, Trend, VoiceBand, patient_trend
 
 
@@ -52,6 +53,14 @@ class ReportRow:
     voice: dict[str, float | None]
     voice_beyond: dict[str, str]
     voice_provenance: tuple[str, ...]  # voice libraries, each once: "praat-parselmouth 0.4.7 / Praat 6.1.38"
+    # Whose speech the row rests on (reports.restrictions) and whether that is the baseline's: a
+    # session restricted differently keeps its drift numbers but is never beyond the band.
+    restriction: str = "mix"
+    drift_comparable: bool = True
+
+    @property
+    def restriction_words(self) -> str:
+        return WORDS[self.restriction]
 
 
 @dataclass(frozen=True)
@@ -104,6 +113,8 @@ class TrendReport:
                 " The usual range for this patient is the baseline sessions' own distance from the "
                 f"baseline, mean ± 2 SD: {low:.3f} to {high:.3f}."
             )
+        if self.trend.restriction_note:
+            words += " " + self.trend.restriction_note
         return words
 
     @property
@@ -128,7 +139,6 @@ def trend_report(
     now: datetime | None = None,
 ) -> TrendReport:
     trend = patient_trend(patient=patient, variant=variant).within(date_from, date_to)
-    band = trend.band
     rows = tuple(
         ReportRow(
             session_id=trend.session_ids[i],
@@ -141,12 +151,14 @@ def trend_report(
             cosine=float(trend.cosine[i]),
             speech_s=float(trend.speech_s[i]),
             baseline=bool(trend.baseline[i]),
-            beyond_band=bool(band is not None and trend.euclidean[i] > band[1]),
+            beyond_band=trend.beyond_band(i),
             analysis_ids=tuple(trend.analysis_ids[i]),
             models=tuple(trend.provenance[i]),
             voice=trend.voice_row(i),
             voice_beyond=trend.voice_beyond(i),
             voice_provenance=trend.voice_provenance[i],
+            restriction=trend.restrictions[i],
+            drift_comparable=bool(trend.comparable[i]),
         )
         for i in range(trend.count)
     )

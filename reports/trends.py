@@ -21,6 +21,8 @@ from ser.engine.voice import MEASURE_KEYS as VOICE_KEYS
 from ser.models import EmotionAnalysis
 from ser.selectors import done_analyses
 
+from . import restrictions as restriction
+
 SAD, FEARFUL = EMOTIONS.index("sad"), EMOTIONS.index("fearful")
 
 
@@ -83,6 +85,12 @@ class Trend:
     # Per session: the voice library behind its measures, each distinct one once
     # ("praat-parselmouth 0.4.7 / Praat 6.1.38"); empty where it has none.
     voice_provenance: list[tuple[str, ...]] = field(default_factory=list)
+    # Per session: whose speech it rests on (reports.restrictions: "mix", "channel", "voice",
+    # "mixed") and whether that is the baseline's, so its drift is compared; the baseline sessions'
+    # numbers by restriction (they may lie outside a date range).
+    restrictions: list[str] = field(default_factory=list)
+    comparable: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    baseline_restrictions: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
     @property
     def count(self) -> int:
@@ -92,6 +100,16 @@ class Trend:
     def confidence(self) -> np.ndarray:
         """Per session: the share of the dominant emotion (of the speech-weighted scores)."""
         return self.scores.max(axis=1) if self.count else np.zeros(0)
+
+    @property
+    def baseline_restriction(self) -> str:
+        """The baseline's restriction ("mixed" when its sessions differ; "" with none)."""
+        return restriction.of_baseline(self.baseline_restrictions)
+
+    @property
+    def restriction_note(self) -> str:
+        """Which sessions' drift is not compared with the baseline, and why ("" when all are)."""
+        return restriction.note(self.restrictions, self.numbers, self.comparable, self.baseline_restrictions)
 
     def models(self) -> list[Provenance]:
         """Every model behind the sessions shown, each once, in order of first use."""
@@ -130,6 +148,8 @@ class Trend:
             analysis_ids=[self.analysis_ids[i] for i in keep],
             provenance=[self.provenance[i] for i in keep],
             voice_provenance=[self.voice_provenance[i] for i in keep],
+            restrictions=[self.restrictions[i] for i in keep],
+            comparable=rows(self.comparable),
         )
         sliced.is_test_model = any(p.is_test_model for per in sliced.provenance for p in per)
         sliced.flags = _flags(sliced)
@@ -158,6 +178,10 @@ class Trend:
     def has_voice(self) -> bool:
         return bool(np.isfinite(self.voice).any())
 
+    def beyond_band(self, i: int) -> bool:
+        """Session `i`'s drift is above the band (only ever a session restricted like the baseline)."""
+        return bool(self.band is not None and self.comparable[i] and self.euclidean[i] > self.band[1])
+
     def rows(self) -> list[dict[str, object]]:
         """The numbers behind every plot, one row per session."""
         out = []
@@ -173,7 +197,10 @@ class Trend:
                     "baseline": bool(self.baseline[i]),
                     "euclidean": float(self.euclidean[i]) if self.euclidean.size else None,
                     "cosine": float(self.cosine[i]) if self.cosine.size else None,
-                    "beyond_band": bool(self.band is not None and self.euclidean[i] > self.band[1]),
+                    "beyond_band": self.beyond_band(i),
+                    "restriction": self.restrictions[i],
+                    "restriction_words": restriction.WORDS[self.restrictions[i]],
+                    "drift_comparable": bool(self.comparable[i]),
                     "voice": self.voice_row(i),
                 }
             )
@@ -209,6 +236,8 @@ def patient_trend(*, patient: Patient, variant: str | None = None) -> Trend:
             "model_variant",
             "precision",
             "device",
+            "channel",
+            "recording__channels",
             "recording__session__id",
             "recording__session__number",
             "recording__session__started_at",
@@ -232,6 +261,9 @@ def patient_trend(*, patient: Patient, variant: str | None = None) -> Trend:
         trend.dates.append(s.started_at)
         trend.is_test_model |= any(a.is_test_model for a in group)
         trend.analysis_ids.append([str(a.pk) for a in group])
+        trend.restrictions.append(
+            restriction.of_session(restriction.of_analysis(a.channel, a.recording.channels) for a in group)
+        )
         trend.provenance.append(
             list(
                 dict.fromkeys(
@@ -352,10 +384,14 @@ def _drift(trend: Trend, patient: Patient) -> None:
     norms = np.linalg.norm(trend.embeddings, axis=1) * max(float(np.linalg.norm(base)), 1e-12)
     trend.cosine = 1.0 - (trend.embeddings @ base) / np.maximum(norms, 1e-12)
     trend.baseline = mask
-    own = trend.euclidean[mask]
+    trend.baseline_restrictions = restriction.baseline_sessions(trend.restrictions, trend.numbers, mask)
+    trend.comparable = restriction.comparable(trend.restrictions, trend.baseline_restriction)
+    own = trend.euclidean[mask & trend.comparable]
     if own.size >= 2:
         mean, sd = float(own.mean()), float(own.std(ddof=1))
         trend.band = (max(0.0, mean - 2 * sd), mean + 2 * sd)
+    elif trend.baseline_restriction == restriction.MIXED:
+        note += " (no band: the baseline sessions were restricted differently)"
     else:
         note += " (the band needs at least two baseline sessions)"
     trend.baseline_note = note
@@ -380,9 +416,7 @@ def _flags(trend: Trend) -> list[Flag]:
                 )
             )
     if trend.band is not None:
-        beyond = [
-            i for i in range(trend.count) if not trend.baseline[i] and trend.euclidean[i] > trend.band[1]
-        ]
+        beyond = [i for i in range(trend.count) if not trend.baseline[i] and trend.beyond_band(i)]
         if beyond:
             flags.append(
                 Flag(

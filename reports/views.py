@@ -24,7 +24,7 @@ from patients.models import Patient
 from ser.engine.labels import EMOTIONS
 from ser.models import EmotionAnalysis
 
-from . import charts, plots, services, voice_panel
+from . import charts, plots, restrictions, services, voice_panel
 from . import help as help_texts
 from .forms import BaselineForm, DateRangeForm, ExportForm
 from .models import ReportExport
@@ -141,6 +141,7 @@ def patient_dashboard(request: HttpRequest, pk: str) -> HttpResponse:
             "voice_rows": voice_panel.voice_table(trend),
             "voice": voice_panel,
             "voice_sd": settings.VOICE_BAND_SD,
+            "restriction_words": restrictions.WORDS,
             "similar": _similar(trend, selected),
             "selected": selected,
             "selected_query": f"&session={selected}" if selected in trend.session_ids else "",

@@ -23,7 +23,7 @@ from sessions import services as session_services
 from sessions.models import Recording, TherapySession
 from sessions.serializers import SessionOutputSerializer
 
-from . import selectors, services
+from . import attribution, selectors, services
 from .models import DOWNLOADS, EmotionAnalysis
 from .serializers import AnalysisOutputSerializer, RecordingOutputSerializer
 from .views import analysis_file_response
@@ -260,6 +260,33 @@ class AnalysisDetailApi(APIView):
         """Scores, the segment timeline, provenance (model, revision, precision, input SHA-256) and
         links to the analysis's files (result.json, embedding.npy, frames.npz at frame granularity)."""
         analysis = owned(EmotionAnalysis.objects, pk, detail="api")
+        return Response(AnalysisOutputSerializer(analysis, context={"request": request}).data)
+
+
+class SpeakersInputSerializer(serializers.Serializer):
+    therapist_voice = serializers.ChoiceField(
+        choices=["A", "B", ""],
+        allow_blank=True,
+        help_text='Which voice is the therapist\'s: "A", "B", or "" when neither is (all speech is the '
+        "patient's).",
+    )
+
+
+class AnalysisSpeakersApi(APIView):
+    @extend_schema(request=SpeakersInputSerializer, responses=AnalysisOutputSerializer)
+    def post(self, request: Request, pk: str) -> Response:
+        """Name the voices of a "patient only (voice)" analysis, or correct the naming: the scores,
+        embedding, speech seconds and voice measures are computed again from the patient's
+        segments alone (the model does not run again), and the analysis joins the patient's
+        trends. 400 for an analysis of another channel, or a naming that leaves no patient speech."""
+        analysis = owned(
+            EmotionAnalysis.objects.select_related("recording__session"), pk, detail="api speakers named"
+        )
+        data = SpeakersInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        analysis = attribution.speakers_name(
+            analysis=analysis, therapist_voice=data.validated_data["therapist_voice"], actor=request.user
+        )
         return Response(AnalysisOutputSerializer(analysis, context={"request": request}).data)
 
 

@@ -206,6 +206,9 @@ class VoiceProfile(models.Model):
     )
     embedding = models.BinaryField(help_text="float32, little-endian, 256 values (unit length).")
     speech_s = models.FloatField(help_text="Seconds of speech the profile rests on.")
+    pitch_hz = models.FloatField(
+        null=True, blank=True, help_text="Median pitch of the voice (a speaker cue)."
+    )
     model_name = models.CharField(max_length=64)
     model_revision = models.CharField(max_length=64)
     source = models.CharField(max_length=16, choices=Source.choices)

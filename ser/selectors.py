@@ -15,10 +15,12 @@ from django.db.models import QuerySet
 
 from patients.models import Patient
 from ser.engine.labels import EMOTIONS
+from ser.engine.speakers import PATIENT
 from ser.engine.voice import MEASURES
 from sessions.models import Recording, TherapySession
 from sessions.storage import open_stored
 
+from .attribution import SpeakersView, speakers_view
 from .estimates import QueueEstimate, queue_estimates
 from .models import DOWNLOADS, AnalysisJob, EmotionAnalysis
 
@@ -72,6 +74,18 @@ class SegmentRow:
     # The segment's voice measures, when the analysis has them: median pitch (Hz), median loudness
     # (dB), voiced share (%), syllable nuclei; a value it could not measure is None.
     voice: tuple[float | None, float | None, float | None, int | None] | None = None
+    # "Patient only (voice)": patient / therapist / uncertain ("" while the voices are not named),
+    # the voice ("A"/"B") it is nearer to, and its similarity to the therapist's profile.
+    speaker: str | None = None
+    speaker_voice: str = ""
+    similarity: float | None = None
+
+    @property
+    def speaker_words(self) -> str:
+        """ "patient", "therapist", "uncertain", or "voice A" before the voices are named."""
+        if self.speaker is None:
+            return ""
+        return self.speaker or f"voice {self.speaker_voice}"
 
     @property
     def span(self) -> str:
@@ -94,6 +108,9 @@ def segment_rows(analysis: EmotionAnalysis) -> list[SegmentRow]:
     voice = (analysis.voice or {}).get("segments") or []
     if len(voice) != len(analysis.segments):
         voice = [None] * len(analysis.segments)
+    who = (analysis.speakers or {}).get("segments") or []
+    if len(who) != len(analysis.segments):
+        who = [None] * len(analysis.segments)
     return [
         SegmentRow(
             i + 1,
@@ -101,8 +118,9 @@ def segment_rows(analysis: EmotionAnalysis) -> list[SegmentRow]:
             float(row[1]),
             score_rows(row[2:]),
             None if v is None else (v[0], v[1], v[2], None if v[3] is None else int(v[3])),
+            *(() if w is None else (str(w[0] or ""), str(w[1]), w[2])),
         )
-        for i, (row, v) in enumerate(zip(analysis.segments, voice, strict=True))
+        for i, (row, v, w) in enumerate(zip(analysis.segments, voice, who, strict=True))
     ]
 
 
@@ -148,13 +166,17 @@ class Moments:
 
 def done_analyses(*, patient: Patient, variant: str) -> QuerySet[EmotionAnalysis]:
     """The patient's finished analyses in one model variant, in session order (date, number), with
-    their session: what trends, drift and baselines are computed from."""
+    their session: what trends, drift and baselines are computed from. A "patient only (voice)"
+    analysis whose voices are not named yet is left out: its scores are over the therapist's
+    speech too. (Containment, not `speakers__named=False`: under NOT, a key lookup on the other
+    analyses' empty {} is NULL and would leave them out as well.)"""
     return (
         EmotionAnalysis.objects.filter(
             recording__session__patient=patient,
             model_variant=variant,
             recording__job__status=AnalysisJob.Status.DONE,
         )
+        .exclude(speakers__contains={"named": False})
         .select_related("recording__session")
         .order_by("recording__session__started_at", "recording__session__number", "created_at")
     )
@@ -191,7 +213,10 @@ def moments_to_review(*, analysis: EmotionAnalysis, n: int | None = None) -> Mom
     (half the sum of absolute score differences: the share of the nine that moved), merged and in
     time order. The baseline ranking is left out when the baseline is this session alone."""
     n = settings.MOMENTS_TO_REVIEW if n is None else n
-    rows = [r for r in segment_rows(analysis) if r.duration_s >= MIN_MOMENT_S]
+    # "Patient only (voice)": the patient's segments only; none while the voices are not named.
+    rows = [
+        r for r in segment_rows(analysis) if r.duration_s >= MIN_MOMENT_S and r.speaker in (None, PATIENT)
+    ]
     if n <= 0 or not rows:
         return Moments([], [])
     by_distress = {r.number for r in sorted(rows, key=lambda r: (-r.distress, r.start_s))[:n]}
@@ -324,6 +349,11 @@ class RecordingView:
     @property
     def voice(self) -> VoiceView | None:
         return voice_view(analysis=self.analysis) if self.analysis is not None else None
+
+    @property
+    def speakers(self) -> SpeakersView | None:
+        a = self.analysis
+        return speakers_view(analysis=a, segments=self.segments) if a is not None and a.speakers else None
 
 
 def recordings_with_jobs(*, session: TherapySession) -> QuerySet[Recording]:

@@ -99,9 +99,64 @@ class SegmentSerializer(serializers.Serializer):
     syllables = serializers.IntegerField(
         allow_null=True, help_text="Syllable nuclei in the segment; null without voice measures."
     )
+    speaker = serializers.ChoiceField(
+        choices=["patient", "therapist", "uncertain"],
+        allow_null=True,
+        help_text='"Patient only (voice)": who spoke the segment; null for other channels, and while '
+        "the voices are not named (see speaker_voice).",
+    )
+    speaker_voice = serializers.ChoiceField(
+        choices=["A", "B"],
+        allow_null=True,
+        help_text="The voice the segment is nearer to; null for other channels.",
+    )
+    similarity = serializers.FloatField(
+        allow_null=True,
+        help_text="Cosine similarity of the segment's voice to the therapist's voice profile; null "
+        "without a profile or for other channels.",
+    )
 
 
 SEGMENT_VOICE = ("f0_median_hz", "intensity_median_db", "voiced_pct", "syllables")
+NO_SPEAKER = [None, None, None]
+
+
+class SpeakerSecondsSerializer(serializers.Serializer):
+    patient = serializers.FloatField()
+    therapist = serializers.FloatField()
+    uncertain = serializers.FloatField()
+    voice_A = serializers.FloatField(help_text="Seconds nearer to voice A.")
+    voice_B = serializers.FloatField(help_text="Seconds nearer to voice B.")
+
+
+class SpeakerModelSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    version = serializers.CharField()
+    revision = serializers.CharField(help_text='"sha256:" and the start of the weights\' SHA-256.')
+
+
+class AnalysisSpeakersSerializer(serializers.Serializer):
+    """Who spoke ("patient only (voice)"). While `named` is false the scores, embedding and voice
+    measures are over all speech, the therapist's included: not the patient's, and the analysis
+    is left out of trends, until the therapist names the voices (POST .../speakers/)."""
+
+    method = serializers.ChoiceField(
+        choices=["profile", "voices"],
+        help_text="profile: by similarity to the therapist's voice profile; voices: two voices told apart, "
+        "named by the therapist.",
+    )
+    named = serializers.BooleanField()
+    therapist_voice = serializers.ChoiceField(choices=["A", "B"], allow_null=True)
+    one_voice = serializers.BooleanField(help_text="Only one voice was heard.")
+    seconds = SpeakerSecondsSerializer()
+    profile_similarity = serializers.DictField(
+        child=serializers.FloatField(), allow_null=True, help_text="Voice → cosine to the profile."
+    )
+    model = SpeakerModelSerializer()
+    notes = serializers.ListField(child=serializers.CharField())
+    named_at = serializers.CharField(
+        allow_null=True, help_text="When the therapist named the voices (ISO 8601); null otherwise."
+    )
 
 
 class AnalysisOutputSerializer(serializers.ModelSerializer):
@@ -109,6 +164,7 @@ class AnalysisOutputSerializer(serializers.ModelSerializer):
     notice = serializers.SerializerMethodField()
     timeline = serializers.SerializerMethodField()
     voice = serializers.SerializerMethodField()
+    speakers = serializers.SerializerMethodField()
     downloads = serializers.SerializerMethodField()
 
     class Meta:
@@ -138,6 +194,7 @@ class AnalysisOutputSerializer(serializers.ModelSerializer):
             "notice",
             "timeline",
             "voice",
+            "speakers",
             "downloads",
         ]
 
@@ -149,15 +206,29 @@ class AnalysisOutputSerializer(serializers.ModelSerializer):
         per_segment = (obj.voice or {}).get("segments") or []
         if len(per_segment) != len(obj.segments):
             per_segment = [[None] * len(SEGMENT_VOICE)] * len(obj.segments)
+        who = (obj.speakers or {}).get("segments") or []
+        if len(who) != len(obj.segments):
+            who = [NO_SPEAKER] * len(obj.segments)
         return [
             {
                 "start_s": row[0],
                 "end_s": row[1],
                 "scores": dict(zip(EMOTIONS, row[2:], strict=True)),
                 **dict(zip(SEGMENT_VOICE, voice, strict=True)),
+                "speaker": w[0] or None,
+                "speaker_voice": w[1],
+                "similarity": w[2],
             }
-            for row, voice in zip(obj.segments, per_segment, strict=True)
+            for row, voice, w in zip(obj.segments, per_segment, who, strict=True)
         ]
+
+    @extend_schema_field(AnalysisSpeakersSerializer(allow_null=True))
+    def get_speakers(self, obj: EmotionAnalysis) -> dict[str, Any] | None:
+        """Null unless the recording was analysed "patient only (voice)"."""
+        sp = obj.speakers or {}
+        if not sp:
+            return None
+        return dict(AnalysisSpeakersSerializer({"named_at": None, "profile_similarity": None, **sp}).data)
 
     @extend_schema_field(AnalysisVoiceSerializer(allow_null=True))
     def get_voice(self, obj: EmotionAnalysis) -> dict[str, Any] | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -25,12 +26,13 @@ from ser.engine import voice as voice_measures
 from ser.engine.audio import AudioError
 from ser.engine.model import ModelUnavailableError
 from ser.engine.outputs import artifacts
-from ser.engine.pipeline import Analysis, NoSpeechError, analyse_file, voice_of_processed
+from ser.engine.pipeline import Analysis, NoSpeechError, SpeakerSetup, analyse_file, voice_of_processed
+from ser.engine.speakers import SpeakerModelUnavailableError
 from sessions.models import Recording
 from sessions.storage import local_copy
 
-from . import runtime, workers
-from .models import DOWNLOADS, AnalysisJob, EmotionAnalysis
+from . import attribution, runtime, workers
+from .models import DOWNLOADS, AnalysisJob, EmotionAnalysis, VoiceProfile
 
 __all__ = [
     "ModelUnavailableError",
@@ -188,7 +190,7 @@ def recording_reanalyse(*, recording: Recording, channel: str, granularity: str)
     Unchanged choices change nothing. Raises ValidationError for an impossible choice, JobBusy while
     an analysis is queued or running."""
     if channel not in Recording.Channel.values:
-        raise ValidationError({"channel": "Choose mix, left or right."})
+        raise ValidationError({"channel": "Choose mix, left, right or patient only (voice)."})
     if granularity not in Recording.Granularity.values:
         raise ValidationError({"granularity": "Choose utterance or frame."})
     if channel == Recording.Channel.RIGHT and recording.channels < 2:
@@ -216,7 +218,7 @@ def analysis_run(*, recording_id: str) -> EmotionAnalysis | None:
     Failures that retrying cannot fix (bad audio, no speech, integrity, missing model) end with the
     job FAILED and the reason in words; other exceptions propagate so the task can retry.
     """
-    recording = Recording.objects.select_related("session").filter(pk=recording_id).first()
+    recording = Recording.objects.select_related("session__patient").filter(pk=recording_id).first()
     if recording is None:
         log.warning("analysis_run: recording %s no longer exists", recording_id)
         return None
@@ -276,6 +278,13 @@ def analysis_run(*, recording_id: str) -> EmotionAnalysis | None:
                         "The stored audio does not match the SHA-256 recorded at upload; it was not "
                         "analysed. Upload the recording again."
                     )
+                # "Patient only (voice)": the speaker encoder is loaded lazily, once per worker
+                # process, on its first voice recording (as the emotion model on its first task).
+                speakers: SpeakerSetup | None = None
+                profile: VoiceProfile | None = None
+                notes: list[str] = []
+                if recording.channel == Recording.Channel.VOICE:
+                    speakers, profile, notes = attribution.speaker_setup(recording)
                 result = analyse_file(
                     stored.path,
                     runtime.get_model(),
@@ -287,7 +296,12 @@ def analysis_run(*, recording_id: str) -> EmotionAnalysis | None:
                     audio_out=Path(tmp) / "processed_audio.wav",
                     voice=settings.SER_VOICE,
                     max_pause_s=settings.SER_VOICE_MAX_PAUSE_S,
+                    speakers=speakers,
                 )
+                if result.speakers is not None and notes:
+                    result = replace(
+                        result, speakers=replace(result.speakers, notes=[*notes, *result.speakers.notes])
+                    )
         except FileNotFoundError:
             job_fail(
                 recording_id=recording_id,
@@ -295,12 +309,18 @@ def analysis_run(*, recording_id: str) -> EmotionAnalysis | None:
             )
             log.warning("analysis of recording %s failed: stored file missing", recording_id)
             return None
-        except (AudioError, NoSpeechError, StoredAudioIntegrityError, ModelUnavailableError) as exc:
+        except (
+            AudioError,
+            NoSpeechError,
+            StoredAudioIntegrityError,
+            ModelUnavailableError,
+            SpeakerModelUnavailableError,
+        ) as exc:
             job_fail(recording_id=recording_id, reason=str(exc))
             log.warning("analysis of recording %s failed: %s", recording_id, type(exc).__name__)
             return None
         _mark(recording_id, stage=AnalysisJob.Stage.SAVING, progress=0)
-        return analysis_save(recording=recording, result=result)
+        return analysis_save(recording=recording, result=result, profile=profile)
 
 
 def _artifact_dir(recording: Recording, variant: str) -> str:
@@ -375,10 +395,12 @@ def voice_recompute(*, analysis: EmotionAnalysis) -> EmotionAnalysis:
     return analysis
 
 
-def analysis_save(*, recording: Recording, result: Analysis) -> EmotionAnalysis | None:
+def analysis_save(
+    *, recording: Recording, result: Analysis, profile: VoiceProfile | None = None
+) -> EmotionAnalysis | None:
     """Artifacts to storage, then one transaction: the analysis row (created or replaced for this
     model variant) and the job DONE. None if the recording was deleted meanwhile (its files are
-    taken back out of storage)."""
+    taken back out of storage). `profile`: the voice profile a "voice" analysis was made with."""
     import numpy as np
 
     files = _write_artifacts(recording, result)
@@ -418,7 +440,12 @@ def analysis_save(*, recording: Recording, result: Analysis) -> EmotionAnalysis 
                     timings={
                         k: round(v, 3) for k, v in {**result.timings, "total_s": result.processing_s}.items()
                     },
-                    voice=_voice_json(result),
+                    voice=_voice_json(result)
+                    if result.speakers is None
+                    else attribution.spread_voice_rows(_voice_json(result), result.speakers.speakers),
+                    speakers={}
+                    if result.speakers is None
+                    else attribution.stored_speakers(result.speakers, profile),
                     **{field: files.get(field, "") for field in DOWNLOADS.values()},
                 ),
             )

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from audit.models import AuditEvent
 from audit.services import owned
@@ -20,8 +20,9 @@ from sessions.forms import RecordingUploadForm
 from sessions.models import Recording, TherapySession
 from sessions.ranges import includes_first_byte, ranged_file_response, requested_range
 
-from . import selectors, services
-from .models import EmotionAnalysis
+from . import attribution, selectors, services, voiceprofiles
+from .forms import VoiceProfileForm
+from .models import EmotionAnalysis, VoiceProfile
 
 PLAYABLE = "processed_audio.wav"  # the one analysis file a player streams (and seeks in)
 
@@ -120,6 +121,39 @@ def recording_reanalyse(request: HttpRequest, pk: str) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def analysis_speakers(request: HttpRequest, pk: str) -> HttpResponse:
+    """ "Which voice is yours?": name the voices of a "patient only (voice)" analysis (or correct
+    the naming), and, when ticked, save the chosen voice as the therapist's voice profile."""
+    analysis = owned(
+        EmotionAnalysis.objects.select_related("recording__session"), pk, detail="speakers named"
+    )
+    therapist_voice = request.POST.get("therapist_voice", "")
+    therapist_voice = "" if therapist_voice == "neither" else therapist_voice
+    try:
+        attribution.speakers_name(analysis=analysis, therapist_voice=therapist_voice, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, "The voices were not named: " + " ".join(exc.messages))
+        return redirect("ser:session", pk=analysis.recording.session_id)
+    messages.success(
+        request,
+        f"Voice {therapist_voice} is yours: the scores are now of the patient's speech alone."
+        if therapist_voice
+        else "Neither voice is yours: all speech is taken as the patient's.",
+    )
+    if therapist_voice and request.POST.get("save_profile"):
+        try:
+            voiceprofiles.voice_profile_from_analysis(
+                user=request.user, analysis=analysis, voice=therapist_voice, consent=True
+            )
+        except ValidationError as exc:
+            messages.error(request, "Your voice profile was not saved: " + " ".join(exc.messages))
+        else:
+            messages.success(request, f"Voice {therapist_voice} is saved as your voice profile.")
+    return redirect("ser:session", pk=analysis.recording.session_id)
+
+
+@login_required
 @require_GET
 def analysis_download(request: HttpRequest, pk: str, name: str) -> HttpResponseBase:
     return analysis_file_response(request, pk, name)
@@ -160,3 +194,69 @@ def analysis_file_response(request: HttpRequest, pk: str, name: str) -> HttpResp
         )
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+# --- the therapist's voice profile ("patient only (voice)") -------------------------------------
+
+
+def _render_voice_profile(
+    request: HttpRequest, form: VoiceProfileForm, *, status: int = 200, confirm_delete: bool = False
+) -> HttpResponse:
+    return render(
+        request,
+        "ser/voice_profile.html",
+        {
+            "form": form,
+            "profile": VoiceProfile.objects.filter(pk=request.user.pk).first(),
+            "confirm_delete": confirm_delete,
+            "min_speech_s": voiceprofiles.MIN_ENROL_SPEECH_S,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def voice_profile(request: HttpRequest) -> HttpResponse:
+    """GET: the user's own profile (or that there is none) and the enrolment form; POST: enrol
+    from an uploaded or browser-recorded sample (replacing an earlier profile)."""
+    if request.method != "POST":
+        return _render_voice_profile(request, VoiceProfileForm())
+    form = VoiceProfileForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _render_voice_profile(request, form, status=400)
+    try:
+        profile = voiceprofiles.voice_profile_enrol(
+            user=request.user,
+            file=form.cleaned_data["file"],
+            consent=form.cleaned_data["consent"],
+            keep_sample=form.cleaned_data["keep_sample"],
+        )
+    except ValidationError as exc:
+        _form_errors(form, exc)
+        status = (
+            503
+            if isinstance(exc, voiceprofiles.VoiceProfileUnavailable)
+            else 413
+            if isinstance(exc, voiceprofiles.SampleTooLarge)
+            else 400
+        )
+        return _render_voice_profile(request, form, status=status)
+    messages.success(request, f"Your voice profile was saved ({profile.speech_s:.0f} s of speech).")
+    return redirect("ser:voice_profile")
+
+
+def _form_errors(form: Any, exc: ValidationError) -> None:
+    for field, errors in exc.message_dict.items() if hasattr(exc, "error_dict") else [(None, exc.messages)]:
+        form.add_error(field if field in form.fields else None, errors)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def voice_profile_delete(request: HttpRequest) -> HttpResponse:
+    """GET: what will be deleted and a confirm button; POST: delete the profile (and kept sample)."""
+    if request.method != "POST":
+        return _render_voice_profile(request, VoiceProfileForm(), confirm_delete=True)
+    if voiceprofiles.voice_profile_delete(user=request.user):
+        messages.success(request, "Your voice profile was deleted.")
+    return redirect("ser:voice_profile")

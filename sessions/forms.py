@@ -60,7 +60,8 @@ class RecordingUploadForm(forms.Form):
     channel = forms.ChoiceField(
         choices=Recording.Channel.choices,
         initial=Recording.Channel.MIX,
-        help_text="If patient and clinician are on separate channels, analyse only the patient's.",
+        help_text="If patient and clinician are on separate channels, analyse only the patient's; "
+        "on one channel, “patient only (voice)” finds the patient's speech by voice.",
     )
     granularity = forms.ChoiceField(
         choices=Recording.Granularity.choices,

@@ -5,11 +5,13 @@ It holds the product's CodeSystem (no LOINC or SNOMED CT code exists for speech-
 every code of ours is defined there, at settings.FHIR_CODESYSTEM_URL); the Patient and Practitioner,
 or only a `Patient/<id>` / `Practitioner/<id>` reference when the clinic set the EHR's ids; one
 Device per distinct model provenance; one Observation per analysed session (a component per emotion
-class, Euclidean drift with the patient's usual range as its referenceRange and H above it, cosine
-drift, speech seconds, and each voice measure in its UCUM unit with the patient's baseline range
-and H / L outside it); a DiagnosticReport grouping them with the PDF in presentedForm and the
-notices and review flags in its conclusion; a DocumentReference to the same PDF, for EHRs that file
-documents. The audio leaves (a Media per recording, read from storage) only when explicitly asked.
+class, Euclidean drift with the patient's usual range as its referenceRange and H above it (neither
+for a session restricted differently from the baseline), cosine drift, speech seconds, whose speech
+was analysed (speech-restriction: a restriction-<kind> code), and each voice measure in its UCUM
+unit with the patient's baseline range and H / L outside it); a DiagnosticReport grouping them with
+the PDF in presentedForm and the notices and review flags in its conclusion; a DocumentReference to
+the same PDF, for EHRs that file documents. The audio leaves (a Media per recording, read from
+storage) only when explicitly asked.
 
 Observation category: the standard `exam` plus the product's own `speech-analysis`. `survey` is for
 answers to assessment instruments, `laboratory` and `imaging` for what they say; `exam` covers
@@ -61,6 +63,7 @@ from ser.engine.notices import DISCLAIMER, TEST_MODEL_SHORT, TEST_MODEL_WARNING
 from ser.engine.voice import MEASURES
 
 from ..report import ReportRow, TrendReport
+from ..restrictions import PHRASES
 from ..trends import Provenance
 from .fhir_codes import (
     AUDIO_MIME,
@@ -73,12 +76,14 @@ from .fhir_codes import (
     OBSERVATION_CATEGORY,
     PANEL,
     REPORT,
+    RESTRICTION,
     SPEECH,
     URI,
     codesystem,
     concept,
     interpretation,
     quantity,
+    restriction_code,
 )
 from .fhir_voice import has_voice, voice_components
 
@@ -214,7 +219,8 @@ def _components(report: TrendReport, row: ReportRow) -> list[ObservationComponen
                     text="This patient's usual range: the baseline sessions' own drift, mean ± 2 SD.",
                 )
             ]
-            if band is not None
+            # A session restricted differently from the baseline is not compared with its range.
+            if band is not None and row.drift_comparable
             else None,
             interpretation=interpretation("H", "High", "Beyond this patient's usual range")
             if row.beyond_band
@@ -223,6 +229,11 @@ def _components(report: TrendReport, row: ReportRow) -> list[ObservationComponen
     )
     out.append(ObservationComponent(code=concept(COSINE), valueQuantity=quantity(row.cosine, "1")))
     out.append(ObservationComponent(code=concept(SPEECH), valueQuantity=quantity(row.speech_s, "s")))
+    out.append(
+        ObservationComponent(
+            code=concept(RESTRICTION), valueCodeableConcept=concept(restriction_code(row.restriction))
+        )
+    )
     return out + voice_components(report, row)
 
 
@@ -255,6 +266,12 @@ def _observation(
         )
     if row.baseline:
         notes.append("Baseline session.")
+    if not row.drift_comparable:
+        base = PHRASES.get(report.trend.baseline_restriction, "none")
+        notes.append(
+            f"Restricted differently from the baseline ({PHRASES[row.restriction]} vs {base}): "
+            "its drift is not compared."
+        )
     notes.append(DISCLAIMER)
     resource = Observation(
         identifier=[ident],

@@ -18,6 +18,8 @@ from ser.engine.labels import EMOTIONS
 from ser.engine.notices import DISCLAIMER
 from ser.engine.voice import MEASURES
 
+from ..restrictions import RESTRICTIONS, WORDS
+
 # The product's namespace for deterministic resource ids (fixed: changing it changes every id).
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:speech-emotion-tracker:fhir")
 URI = "urn:ietf:rfc:3986"  # identifier system for identifiers that are URIs (our urn:uuid ids)
@@ -27,8 +29,9 @@ INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpreta
 MEDIA_TYPE = "http://terminology.hl7.org/CodeSystem/media-type"
 DATA_ABSENT = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
 # A new version whenever a concept is added or changed: a push creates the CodeSystem only if that
-# url and version is not on the server yet (1.1.0: the voice-<measure> codes).
-CODESYSTEM_VERSION = "1.1.0"
+# url and version is not on the server yet (1.1.0: the voice-<measure> codes; 1.2.0: whose speech
+# a session rests on, speech-restriction and its restriction-<kind> values).
+CODESYSTEM_VERSION = "1.2.0"
 
 PANEL = "speech-emotion-panel"
 REPORT = "speech-emotion-trend-report"
@@ -36,7 +39,22 @@ CATEGORY = "speech-analysis"
 EUCLIDEAN = "euclidean-drift"
 COSINE = "cosine-drift"
 SPEECH = "speech-seconds"
+RESTRICTION = "speech-restriction"
 MODEL_NOTE_PREFIX = "Model:"
+
+
+def restriction_code(kind: str) -> str:
+    """The code of a restriction (reports.restrictions): "restriction-channel"."""
+    return f"restriction-{kind}"
+
+
+_RESTRICTION_DEFINITIONS = {
+    "mix": "Both speakers: the recording's channels mixed, or a one-channel recording; the "
+    "therapist's speech is part of the scores.",
+    "channel": "The patient's own channel of a two-channel recording.",
+    "voice": "The patient's speech only, its segments found by speaker attribution (voice).",
+    "mixed": "The session's recordings were restricted in different ways.",
+}
 
 
 def voice_code(key: str) -> str:
@@ -87,6 +105,12 @@ CONCEPTS: dict[str, tuple[str, str]] = {
         "Comparable only within one model variant.",
     ),
     SPEECH: ("Speech seconds analysed", "Seconds of speech the model scored in the session."),
+    RESTRICTION: (
+        "Whose speech was analysed",
+        "The restriction the session's scores, embedding and drift rest on (a restriction-<kind> "
+        "code). Drift is compared with the baseline only between sessions restricted the same way.",
+    ),
+    **{restriction_code(kind): (WORDS[kind], _RESTRICTION_DEFINITIONS[kind]) for kind in RESTRICTIONS},
 }
 
 # Container part of Recording.audio_format ("WAV", "MP3/MP3", "MOV/AAC") → MIME type.

@@ -173,7 +173,13 @@ def _plots(
     note = plots.footnote(report.is_test_model)
     trajectory = plots.trajectory_svg(trend.dates, trend.scores, dominant=trend.dominant, note=note)
     drift = plots.drift_svg(
-        trend.dates, trend.euclidean, trend.cosine, band=trend.band, baseline=list(trend.baseline), note=note
+        trend.dates,
+        trend.euclidean,
+        trend.cosine,
+        band=trend.band,
+        baseline=list(trend.baseline),
+        comparable=list(trend.comparable),
+        note=note,
     )
     return [
         KeepTogether(
@@ -192,10 +198,12 @@ def _plots(
 def session_cells(report: TrendReport, words: dict[str, str]) -> list[list[str]]:
     """The sessions table as printed: a header row, then one row per session."""
     head = [words[k] for k in ("col_date", "col_number", "col_dominant", "col_confidence")]
-    tail = [words[k] for k in ("col_euclidean", "col_cosine", "col_speech", "col_mark")]
+    tail = [words[k] for k in ("col_euclidean", "col_cosine", "col_speech", "col_restriction", "col_mark")]
     rows = [[*head, *EMOTIONS, *tail]]
     for r in report.rows:
         mark = words["mark_baseline"] if r.baseline else words["mark_beyond"] if r.beyond_band else ""
+        if not r.drift_comparable:
+            mark = f"{mark} {words['mark_differs']}".strip()
         rows.append(
             [
                 f"{timezone.localtime(r.date):%Y-%m-%d}",
@@ -206,6 +214,7 @@ def session_cells(report: TrendReport, words: dict[str, str]) -> list[list[str]]
                 f"{r.euclidean:.3f}",
                 f"{r.cosine:.4f}",
                 f"{r.speech_s:.0f}",
+                words[f"restriction_{r.restriction}"],
                 mark,
             ]
         )
@@ -221,7 +230,7 @@ def _sessions_table(report: TrendReport, words: dict[str, str], width: float) ->
         ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", size, size + 2),
         ("TEXTCOLOR", (0, 0), (-1, -1), INK),
         ("ALIGN", (1, 0), (1, -1), "RIGHT"),
-        ("ALIGN", (3, 0), (-2, -1), "RIGHT"),
+        ("ALIGN", (3, 0), (-3, -1), "RIGHT"),
         ("LEFTPADDING", (0, 0), (-1, -1), CELL_PAD),
         ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PAD),
         ("TOPPADDING", (0, 0), (-1, -1), 1.2),

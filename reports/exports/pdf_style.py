@@ -48,14 +48,24 @@ WORDS: dict[str, Promise] = {
     "col_euclidean": _("Eucl."),
     "col_cosine": _("Cosine"),
     "col_speech": _("Speech s"),
+    "col_restriction": _("Speech of"),
     "col_mark": _("Mark"),
     "mark_baseline": _("baseline"),
     "mark_beyond": _("beyond"),
+    "mark_differs": _("not compared"),
+    # Whose speech a session rests on (reports.restrictions), one word each.
+    "restriction_mix": _("both"),
+    "restriction_channel": _("channel"),
+    "restriction_voice": _("voice"),
+    "restriction_mixed": _("mixed"),
     "table_note": _(
         "Conf.: the dominant emotion's share. Scores: each class's share (0–1). Eucl. and Cosine: "
         "drift of the session's voice embedding from the baseline (Euclidean distance; 1 − cosine "
-        "similarity). Speech s: seconds of speech analysed. Mark: baseline = part of the baseline; "
-        "beyond = drift above this patient's usual range."
+        "similarity). Speech s: seconds of speech analysed. Speech of: both = both speakers (mixed "
+        "channels, or a one-channel recording); channel = the patient's own channel; voice = the "
+        "patient's speech found by voice; mixed = its recordings differ. Mark: baseline = part of the "
+        "baseline; beyond = drift above this patient's usual range; not compared = restricted "
+        "differently from the baseline, so its drift is not compared."
     ),
     "models": _("Models"),
     "col_model_id": _("Model"),

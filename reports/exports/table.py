@@ -25,6 +25,12 @@ COLUMNS: list[tuple[str, str]] = [
     ("euclidean_drift", "distance of the session's embedding from the baseline, 4 decimals"),
     ("cosine_drift", "1 − cosine similarity to the baseline, 6 decimals"),
     ("speech_seconds", "seconds of speech the model scored, 1 decimal"),
+    (
+        "restriction",
+        "whose speech: mix (both speakers), channel (the patient's channel), voice (patient only, by "
+        "voice), mixed (its recordings differ)",
+    ),
+    ("drift_comparable", "1 when restricted like the baseline; 0: its drift is not compared"),
     ("is_baseline", "1 when the session is part of the baseline"),
     ("beyond_band", "1 when the drift is above the patient's usual range"),
     *[
@@ -74,6 +80,8 @@ def _row(report: TrendReport, row: ReportRow) -> list[str]:
         f"{row.euclidean:.4f}",
         f"{row.cosine:.6f}",
         f"{row.speech_s:.1f}",
+        row.restriction,
+        "1" if row.drift_comparable else "0",
         "1" if row.baseline else "0",
         "1" if row.beyond_band else "0",
         *_voice(row),

@@ -83,7 +83,7 @@ class EnrolmentError(ValueError):
 # --- front end: Resemblyzer's mel spectrogram, without librosa --------------------------------
 
 
-def _hz_to_mel(f: np.ndarray) -> np.ndarray:
+def _hz_to_mel(f: np.ndarray | float) -> np.ndarray:
     """Slaney's mel scale (librosa's default, htk=False): linear below 1 kHz, log above."""
     f = np.asarray(f, dtype=np.float64)
     f_sp, min_log_hz = 200.0 / 3, 1000.0
@@ -93,7 +93,7 @@ def _hz_to_mel(f: np.ndarray) -> np.ndarray:
     )
 
 
-def _mel_to_hz(m: np.ndarray) -> np.ndarray:
+def _mel_to_hz(m: np.ndarray | float) -> np.ndarray:
     m = np.asarray(m, dtype=np.float64)
     f_sp, min_log_hz = 200.0 / 3, 1000.0
     min_log_mel, logstep = min_log_hz / f_sp, np.log(6.4) / 27.0
@@ -601,7 +601,8 @@ def attribute(
         if n
         else {}
     )
-    apart_st = abs(12 * np.log2(pitch["A"] / pitch["B"])) if pitch.get("A") and pitch.get("B") else 0.0
+    pa, pb = pitch.get("A"), pitch.get("B")
+    apart_st = abs(12 * float(np.log2(pa / pb))) if pa and pb else 0.0
     one_voice = n < 2 or bool(
         float(raw_centres[0] @ raw_centres[1]) >= ONE_VOICE and apart_st < ONE_VOICE_PITCH_ST
     )

@@ -19,6 +19,7 @@ class Migration(migrations.Migration):
                 ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='voice_profile', serialize=False, to=settings.AUTH_USER_MODEL)),
                 ('embedding', models.BinaryField(help_text='float32, little-endian, 256 values (unit length).')),
                 ('speech_s', models.FloatField(help_text='Seconds of speech the profile rests on.')),
+                ('pitch_hz', models.FloatField(blank=True, help_text='Median pitch of the voice (a speaker cue).', null=True)),
                 ('model_name', models.CharField(max_length=64)),
                 ('model_revision', models.CharField(max_length=64)),
                 ('source', models.CharField(choices=[('sample', 'A recorded or uploaded sample'), ('session', 'Speech marked as theirs in an analysed session')], max_length=16)),

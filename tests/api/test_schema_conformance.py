@@ -61,7 +61,7 @@ def test_ids_are_uuids_and_states_are_enums() -> None:
     recording = comps["RecordingOutput"]
     assert recording["properties"]["status"]["allOf"][0]["$ref"].endswith("/RecordingStatusEnum")
     assert set(comps["RecordingStatusEnum"]["enum"]) == {"pending", "running", "done", "failed"}
-    assert set(comps["ChannelEnum"]["enum"]) == {"mix", "left", "right"}
+    assert set(comps["ChannelEnum"]["enum"]) == {"mix", "left", "right", "voice"}
     assert set(comps["GranularityEnum"]["enum"]) == {"utterance", "frame"}
     for path, ops in SCHEMA["paths"].items():
         for param in ops.get("parameters", []) + [

@@ -111,7 +111,8 @@ def test_it_uses_standard_and_product_categories_and_codes(history, patient) -> 
         assert ("http://terminology.hl7.org/CodeSystem/observation-category", "exam") in categories
         assert (system, "speech-analysis") in categories
         assert (obs.code.coding[0].system, obs.code.coding[0].code) == (system, "speech-emotion-panel")
-        assert len(obs.component) == len(EMOTIONS) + 3
+        assert len(obs.component) == len(EMOTIONS) + 4  # + drift, cosine, speech seconds, restriction
+        assert _component(obs, "speech-restriction").valueCodeableConcept.coding[0].code == "restriction-mix"
     (report,) = _of(bundle, "DiagnosticReport")
     assert (report.code.coding[0].system, report.code.coding[0].code) == (
         system,
@@ -281,11 +282,11 @@ def test_each_voice_measure_is_a_component_in_its_ucum_unit(history, patient) ->
         obs = by_start[session.started_at]
         values = VALUES[session.number]
         if values is None:  # analysed before voice measures existed: no voice components at all
-            assert len(obs.component) == len(EMOTIONS) + 3
+            assert len(obs.component) == len(EMOTIONS) + 4
             assert not any(c.code.coding[0].code.startswith("voice-") for c in obs.component)
             assert "Voice measures" not in obs.note[0].text
             continue
-        assert len(obs.component) == len(EMOTIONS) + 3 + len(MEASURES)
+        assert len(obs.component) == len(EMOTIONS) + 4 + len(MEASURES)
         assert LIBRARY in obs.note[0].text and "uncalibrated dB" in obs.note[0].text
         for m, value in zip(MEASURES, values, strict=True):
             component = _component(obs, f"voice-{m.key}")

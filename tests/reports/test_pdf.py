@@ -170,7 +170,8 @@ def test_every_sessions_numbers_are_the_databases(patient, history, tmp_path) ->
         a.recording.session.number: a.dominant_emotion
         for a in EmotionAnalysis.objects.select_related("recording__session")
     }
-    assert table[1][-1] == "baseline" and table[6][-1] == "beyond" and table[4][-1] == "20"
+    assert table[1][-2:] == ["both", "baseline"] and table[6][-2:] == ["both", "beyond"]
+    assert table[4][-2:] == ["20", "both"]  # speech seconds, whose speech (both speakers); no mark
 
 
 def test_a_long_report_warns_and_numbers_every_page(patient, long_history, tmp_path) -> None:  # type: ignore[no-untyped-def]
