@@ -110,4 +110,6 @@ def test_measures_that_could_not_be_computed_say_why_instead_of_a_plot() -> None
 @pytest.mark.django_db
 def test_the_voice_plot_is_forgotten_with_the_analysis() -> None:
     analysis = cast(EmotionAnalysis, AnalysisFactory())
-    assert any(k.startswith(f"aplot:{charts.PLOTS_VERSION}:voice:") for k in charts.analysis_plot_keys(analysis))
+    assert any(
+        k.startswith(f"aplot:{charts.PLOTS_VERSION}:voice:") for k in charts.analysis_plot_keys(analysis)
+    )
