@@ -295,6 +295,10 @@ def provenance_words(provenance: dict[str, Any]) -> str:
             )
         else:
             parts.append(f"pauses ≥ {provenance['min_pause_s']:g} s")
+    if provenance.get("speaker_turns"):
+        parts.append(
+            "the patient's segments only; a silence with the other speaker in it is a turn, not a pause"
+        )
     return "; ".join(parts)
 
 
