@@ -15,12 +15,11 @@ from django.db.models import QuerySet
 
 from patients.models import Patient
 from ser.engine.labels import EMOTIONS
-from ser.engine.speakers import PATIENT
+from ser.engine.speakers import PATIENT, THERAPIST, UNCERTAIN, VOICES
 from ser.engine.voice import MEASURES
 from sessions.models import Recording, TherapySession
 from sessions.storage import open_stored
 
-from .attribution import SpeakersView, speakers_view
 from .estimates import QueueEstimate, queue_estimates
 from .models import DOWNLOADS, AnalysisJob, EmotionAnalysis
 
@@ -413,4 +412,67 @@ def analysis_download(*, analysis: EmotionAnalysis, name: str) -> Download | Non
         content_type=_TYPES[name[name.rfind(".") :]],
         filename=f"session{analysis.recording.session.number}_{name}",
         as_attachment=name != "processed_audio.wav",
+    )
+
+
+@dataclass(frozen=True)
+class VoiceChoice:
+    """One of the two voices of an analysis whose voices are not named yet."""
+
+    voice: str  # "A" or "B"
+    seconds: float
+    first: SegmentRow | None  # its first segment, to listen to
+
+
+@dataclass(frozen=True)
+class SpeakersView:
+    """Who spoke, as the session page shows it ("patient only (voice)" analyses)."""
+
+    named: bool
+    method: str  # "profile" or "voices"
+    therapist_voice: str  # "A", "B" or ""
+    seconds: dict[str, float]  # patient, therapist, uncertain
+    model: str  # "Resemblyzer voice encoder 0.1.4 (sha256:…)"
+    took_s: float | None
+    notes: list[str]
+    voices: list[VoiceChoice]
+    little_speech: bool  # named, and less patient speech than FLAG_MIN_SPEECH_S
+    min_speech_s: float
+    named_at: str
+
+    @property
+    def method_words(self) -> str:
+        if self.method == "profile":
+            return "by similarity to the therapist's voice profile"
+        return "two voices told apart in the recording, named by the therapist"
+
+
+def speakers_view(*, analysis: EmotionAnalysis, segments: list[SegmentRow]) -> SpeakersView | None:
+    """Who spoke in `analysis`, for the session page; `segments` are its rows (ser.selectors)."""
+    sp = analysis.speakers or {}
+    if not sp:
+        return None
+    rows = segments
+    seconds = sp.get("seconds") or {}
+    model = sp.get("model") or {}
+    named = bool(sp.get("named"))
+    patient_s = float(seconds.get(PATIENT) or 0.0)
+    voices = [
+        VoiceChoice(
+            v, float(seconds.get(f"voice_{v}") or 0.0), next((r for r in rows if r.speaker_voice == v), None)
+        )
+        for v in VOICES
+    ]
+    return SpeakersView(
+        named=named,
+        method=str(sp.get("method") or ""),
+        therapist_voice=str(sp.get("therapist_voice") or ""),
+        seconds={k: float(seconds.get(k) or 0.0) for k in (PATIENT, THERAPIST, UNCERTAIN)},
+        model=f"{model.get('name', '?')} {model.get('version', '?')} ({model.get('revision', '?')})",
+        took_s=(analysis.timings or {}).get("speakers_s"),
+        notes=list(sp.get("notes") or []),
+        voices=[v for v in voices if v.seconds > 0],
+        little_speech=named and patient_s < settings.FLAG_MIN_SPEECH_S,
+        min_speech_s=settings.FLAG_MIN_SPEECH_S,
+        named_at=str(sp.get("named_at") or ""),
     )
