@@ -61,6 +61,20 @@ def _range_words(date_from: date | None, date_to: date | None) -> str:
     return f"{date_from or ''}~{date_to or ''}"
 
 
+def trend_drift_svg(trend: Trend, **kwargs: Any) -> bytes:
+    """A trend's drift plot (the dashboard's and the PDF's): distances, band, baseline sessions and
+    the sessions not compared (restricted differently from the baseline)."""
+    return plots.drift_svg(
+        trend.dates,
+        trend.euclidean,
+        trend.cosine,
+        band=trend.band,
+        baseline=list(trend.baseline),
+        comparable=list(trend.comparable),
+        **kwargs,
+    )
+
+
 # Part of every cached plot's key: raise it when the drawing changes, so plots cached by the code
 # before are not served after a deploy (3: speaker bands, drift not compared across restrictions).
 PLOTS_VERSION = 3
@@ -105,16 +119,7 @@ def _draw(
             trend.dates, trend.scores, classes=classes, dominant=trend.dominant, note=note, width=width
         )
     if kind == "drift":
-        return plots.drift_svg(
-            trend.dates,
-            trend.euclidean,
-            trend.cosine,
-            band=trend.band,
-            baseline=list(trend.baseline),
-            comparable=list(trend.comparable),
-            note=note,
-            width=width,
-        )
+        return trend_drift_svg(trend, note=note, width=width)
     if kind == "voice":
         if not trend.has_voice:
             return plots.empty_svg(

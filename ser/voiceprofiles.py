@@ -5,9 +5,7 @@ they chose to keep their sample. A sample that cannot make a profile changes not
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +35,7 @@ from ser.engine.speakers import (
     enrol,
 )
 from ser.engine.vad import speech_segments
+from sessions.services import UploadTooLarge, spool_upload
 
 from . import runtime
 from .models import EmotionAnalysis, VoiceProfile
@@ -111,25 +110,14 @@ def enrol_file(
 def _spool(upload: Any) -> tuple[IO[bytes], int, str]:
     """The upload copied to a private temp file (hashed), stopped at the size limit."""
     limit = min(SAMPLE_MAX_BYTES, settings.SER_MAX_UPLOAD_BYTES)
-    tmp = tempfile.NamedTemporaryFile(prefix="voice-sample-", suffix=".audio")  # noqa: SIM115
-    h, size = hashlib.sha256(), 0
-    chunks = upload.chunks() if hasattr(upload, "chunks") else iter(lambda: upload.read(1 << 20), b"")
-    for chunk in chunks:
-        size += len(chunk)
-        if size > limit:
-            tmp.close()
-            raise SampleTooLarge(
-                {
-                    "file": f"The sample is larger than {limit / 1024 / 1024:.0f} MB; "
-                    "20-60 s of speech is enough."
-                },
-                code="too_large",
-            )
-        h.update(chunk)
-        tmp.write(chunk)
-    tmp.flush()
-    tmp.seek(0)
-    return tmp, size, h.hexdigest()
+    try:
+        tmp, digest, size = spool_upload(upload, limit, prefix="voice-sample-")
+    except UploadTooLarge:
+        raise SampleTooLarge(
+            {"file": f"The sample is larger than {limit / 1024 / 1024:.0f} MB; 20-60 s of speech is enough."},
+            code="too_large",
+        ) from None
+    return tmp, size, digest
 
 
 def _read_sample(upload: Any, encoder: Any) -> tuple[Enrolment, _Sample]:

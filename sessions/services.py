@@ -105,11 +105,14 @@ def session_update(
     return session
 
 
-def _spool(upload: IO[bytes] | Any, limit: int) -> tuple[IO[bytes], str, int]:
-    """Copy the upload to a private temp file, hashing as we go; stop at the size limit."""
+def spool_upload(
+    upload: IO[bytes] | Any, limit: int, *, prefix: str = "upload-"
+) -> tuple[IO[bytes], str, int]:
+    """Copy the upload to a private temp file, hashing as we go; stop at the size limit
+    (UploadTooLarge). Returns the file (the caller closes it), its SHA-256 and its size."""
     h = hashlib.sha256()
     size = 0
-    tmp = tempfile.NamedTemporaryFile(prefix="upload-", suffix=".audio")  # noqa: SIM115
+    tmp = tempfile.NamedTemporaryFile(prefix=prefix, suffix=".audio")  # noqa: SIM115
     chunks = upload.chunks() if hasattr(upload, "chunks") else iter(lambda: upload.read(1 << 20), b"")
     for chunk in chunks:
         size += len(chunk)
@@ -147,7 +150,7 @@ def recording_create(
         raise ValidationError({"channel": f"Choose one of: {', '.join(Recording.Channel.values)}."})
     if granularity not in Recording.Granularity.values:
         raise ValidationError({"granularity": "Choose utterance or frame."})
-    tmp, digest, size = _spool(upload, settings.SER_MAX_UPLOAD_BYTES)
+    tmp, digest, size = spool_upload(upload, settings.SER_MAX_UPLOAD_BYTES)
     try:
         if size == 0:
             raise ValidationError({"file": "The file is empty."}, code="empty")

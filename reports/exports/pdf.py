@@ -47,6 +47,7 @@ from ser.engine.labels import EMOTIONS
 from ser.engine.notices import DISCLAIMER, DISCLAIMER_LONG, TEST_MODEL_WARNING
 
 from .. import plots
+from ..charts import trend_drift_svg
 from ..report import TrendReport
 from .pdf_style import (
     BASELINE_BG,
@@ -172,15 +173,7 @@ def _plots(
     trend = report.trend
     note = plots.footnote(report.is_test_model)
     trajectory = plots.trajectory_svg(trend.dates, trend.scores, dominant=trend.dominant, note=note)
-    drift = plots.drift_svg(
-        trend.dates,
-        trend.euclidean,
-        trend.cosine,
-        band=trend.band,
-        baseline=list(trend.baseline),
-        comparable=list(trend.comparable),
-        note=note,
-    )
+    drift = trend_drift_svg(trend, note=note)
     return [
         KeepTogether(
             [
