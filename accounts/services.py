@@ -24,3 +24,14 @@ def profile_time_zone_set(*, user: Any, time_zone: str) -> Profile:
     profile.save(update_fields=["time_zone"])
     log.info("user %s set time zone %s", user.pk, profile.time_zone or "(clinic's)")
     return profile
+
+
+@transaction.atomic
+def profile_language_set(*, user: Any, language: str) -> Profile:
+    """Show this user's pages in `language` (a code from settings.LANGUAGES); blank: the browser's."""
+    profile, _ = Profile.objects.select_for_update().get_or_create(user=user)
+    profile.language = language.strip()
+    profile.full_clean()
+    profile.save(update_fields=["language"])
+    log.info("user %s set language %s", user.pk, profile.language or "(browser's)")
+    return profile

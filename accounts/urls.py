@@ -6,4 +6,5 @@ app_name = "accounts"
 
 urlpatterns = [
     path("time-zone/", views.time_zone, name="time_zone"),
+    path("language/", views.language, name="language"),
 ]

@@ -1,9 +1,10 @@
 """Template context shared by every page: the product's fixed wording (defined once in the engine's
-notices module), so templates never write it out themselves."""
+notices module, translated here), so templates never write it out themselves."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy
 
 from ser.engine import notices
 
@@ -11,8 +12,8 @@ from ser.engine import notices
 def notices_context(request: HttpRequest) -> dict[str, object]:
     return {
         "NOTICES": {
-            "disclaimer": notices.DISCLAIMER,
-            "disclaimer_long": notices.DISCLAIMER_LONG,
-            "test_model": notices.TEST_MODEL_WARNING,
+            "disclaimer": gettext_lazy(notices.DISCLAIMER),
+            "disclaimer_long": gettext_lazy(notices.DISCLAIMER_LONG),
+            "test_model": gettext_lazy(notices.TEST_MODEL_WARNING),
         }
     }

@@ -13,9 +13,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
-from accounts.models import time_zone_of
+from accounts.models import language_of, time_zone_of
 
 from .api_errors import error_response
 from .security import LOGIN_AT_SESSION_KEY, client_ip, safe_name
@@ -26,7 +27,7 @@ API_PREFIX = "/api/"
 
 
 def _hours(seconds: int) -> str:
-    return f"{seconds / 3600:g}-hour"
+    return f"{seconds / 3600:g}"
 
 
 class AbsoluteSessionLifetimeMiddleware:
@@ -65,7 +66,7 @@ class AbsoluteSessionLifetimeMiddleware:
         )
         request.session.flush()
         request.user = AnonymousUser()
-        text = f"Your session reached its {_hours(limit)} limit. Please log in again."
+        text = _("Your session reached its %(hours)s-hour limit. Please log in again.") % {"hours": _hours(limit)}
         if request.path_info.startswith(API_PREFIX):
             if "HTTP_AUTHORIZATION" in request.META:
                 return None  # a token request that also carried an old cookie: the token decides
@@ -120,3 +121,20 @@ class TimeZoneMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+class UserLanguageMiddleware:
+    """A logged-in therapist's own language (their profile) for the rest of the request, over
+    what LocaleMiddleware found (the language cookie, else Accept-Language). Without a choice in
+    the profile the request keeps LocaleMiddleware's language."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if getattr(request, "user", None) is not None and request.user.is_authenticated:
+            chosen = language_of(request.user)
+            if chosen:
+                translation.activate(chosen)
+                request.LANGUAGE_CODE = translation.get_language()
+        return self.get_response(request)

@@ -64,11 +64,16 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language from the language cookie (the header switcher), else Accept-Language; a
+    # logged-in therapist's own choice wins below (UserLanguageMiddleware).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # The therapist's time zone (or the clinic's) for everything below: pages, forms, exports.
     "clinic.middleware.TimeZoneMiddleware",
+    # The therapist's language from their profile, when they chose one.
+    "clinic.middleware.UserLanguageMiddleware",
     # Before any body is read (CSRF reads POST bodies in process_view, after every __call__).
     "clinic.limits.RequestBodyLimitMiddleware",
     # Who is acting and from where, for the audit trail of everything below.
@@ -118,7 +123,19 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+# The product speaks English and Simplified Chinese. A therapist's language is their profile's
+# choice (the header switcher saves it), else the language cookie, else the browser's
+# Accept-Language, else LANGUAGE_CODE. Catalogues: locale/<lang>/LC_MESSAGES/django.po and
+# djangojs.po (checked in; compiled by scripts/bootstrap.sh; scripts/messages.sh refreshes them).
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_NAME = "clinic_language"
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+# Dates and times per language (clinic/formats/<lang>/formats.py): day-month-year English, 年月日
+# Chinese. Templates use the named formats ("DATE_FORMAT", "SHORT_DATETIME_FORMAT"), not patterns.
+FORMAT_MODULE_PATH = ["clinic.formats"]
 # The clinic's time zone: pages show times in it (or in a therapist's own zone, chosen on their
 # "Your time zone" page; clinic.middleware.TimeZoneMiddleware activates it per request). Stored
 # times are UTC whatever this says. TIME_ZONE is read as a fallback for earlier .env files.

@@ -4,8 +4,10 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.urls import include, path, re_path
+from django.utils.translation import gettext as _
 from django.views.defaults import page_not_found
 from django.views.generic import RedirectView
+from django.views.i18n import JavaScriptCatalog
 
 from clinic.api_errors import error_response
 from clinic.health import healthz
@@ -14,7 +16,7 @@ from clinic.health import healthz
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """404 for a path no route matches: the API's error body under /api/, else Django's page."""
     if request.path.startswith("/api/"):
-        return error_response(404, "No such API path.")
+        return error_response(404, _("No such API path."))
     return page_not_found(request, exception)
 
 
@@ -45,4 +47,7 @@ urlpatterns = [
     re_path(r"^api/(?!v1/)(?P<rest>.*)$", api_unversioned, name="api-unversioned"),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    # The words the pages' scripts show (locale/*/LC_MESSAGES/djangojs.po), public like the
+    # scripts themselves: the login page has none, but caching one URL for all is simpler.
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
 ]

@@ -8,7 +8,8 @@ log() { printf '\033[1m[bootstrap]\033[0m %s\n' "$*"; }
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
 # 1. Debian packages: ffmpeg (decoders for formats libsndfile lacks), espeak-ng (test speech),
-#    chromium and its driver (browser tests), poppler-utils (report tests read PDFs back).
+#    chromium and its driver (browser tests), poppler-utils (report tests read PDFs back),
+#    gettext (compiles the translation catalogues), fonts-noto-cjk (Chinese in plots and PDFs).
 need=()
 command -v ffmpeg >/dev/null || need+=(ffmpeg)
 command -v espeak-ng >/dev/null || need+=(espeak-ng)
@@ -17,6 +18,9 @@ command -v redis-cli >/dev/null || need+=(redis-tools)
 command -v chromium >/dev/null || need+=(chromium)          # browser tests
 command -v chromedriver >/dev/null || need+=(chromium-driver)
 command -v pdftoppm >/dev/null || need+=(poppler-utils)     # report tests: PDF to text and PNG
+command -v msgfmt >/dev/null || need+=(gettext)             # compilemessages
+[ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] && [ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc ] \
+  || need+=(fonts-noto-cjk)
 if [ ${#need[@]} -gt 0 ]; then
   log "installing Debian packages: ${need[*]}"
   $SUDO apt-get update -qq
@@ -88,7 +92,19 @@ fi
 psql -h "$PGHOST_" -p "$PGPORT_" -U "$PGUSER_" -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='$PGDB_'" | grep -q 1 \
   || { log "creating database $PGDB_"; psql -h "$PGHOST_" -p "$PGPORT_" -U "$PGUSER_" -d postgres -qc "CREATE DATABASE \"$PGDB_\""; }
 
-# 5. The small random-initialised checkpoint used by tests and the offline demo.
+# 5. Translations (locale/*.po are checked in, the .mo files are built here) and the Chinese font
+#    the PDF embeds: Noto Sans CJK SC as TrueType (scripts/make_cjk_font.py, once, both weights at
+#    once on two cores).
+.venv/bin/python manage.py compilemessages -v 0 --ignore .venv --ignore var
+pids=()
+for weight in Regular Bold; do
+  [ -f "var/fonts/NotoSansCJKsc-$weight.ttf" ] && continue
+  log "making the $weight CJK font for PDFs (about half a minute)"
+  .venv/bin/python scripts/make_cjk_font.py var/fonts "$weight" >/dev/null & pids+=($!)
+done
+for pid in "${pids[@]}"; do wait "$pid"; done
+
+# 6. The small random-initialised checkpoint used by tests and the offline demo.
 .venv/bin/python manage.py ser_make_test_model var/models/emotion2vec-test-tiny >/dev/null
 .venv/bin/python manage.py migrate --noinput -v 0
 log "ready"

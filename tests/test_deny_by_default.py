@@ -10,8 +10,16 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 pytestmark = pytest.mark.django_db
 
-# The token endpoint, and the redirect of pre-v1 API paths to /api/v1/ (checked below).
-PUBLIC = {"accounts/login/", "healthz", "api/v1/auth/token/", "^api/(?!v1/)(?P<rest>.*)$"}
+# The token endpoint, the redirect of pre-v1 API paths to /api/v1/ (checked below), the language
+# switcher (the login page has it) and the scripts' catalogue of words.
+PUBLIC = {
+    "accounts/login/",
+    "healthz",
+    "api/v1/auth/token/",
+    "^api/(?!v1/)(?P<rest>.*)$",
+    "accounts/language/",
+    "jsi18n/",
+}
 
 
 def _walk(patterns: list, prefix: str = "") -> list[str]:  # type: ignore[type-arg]

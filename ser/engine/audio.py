@@ -18,6 +18,8 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from .messages import Explained
+
 TARGET_SR = 16_000
 CHANNELS: tuple[str, ...] = ("mix", "left", "right")
 SUPPORTED = "WAV, FLAC, MP3, M4A/AAC, OGG/Opus or WebM"
@@ -28,7 +30,7 @@ AUDIO_EXTENSIONS = frozenset(
 )
 
 
-class AudioError(ValueError):
+class AudioError(Explained, ValueError):
     """The file is not audio we can analyse; the message is meant for the user."""
 
 

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .messages import Explained
+
 log = logging.getLogger(__name__)
 
 TESTED_VERSION = "1.4.16"  # the funasr pinned in requirements.txt
@@ -40,7 +42,7 @@ ATTENTION_PARAMETERS = ("x", "padding_mask", "alibi_bias")
 _load_lock = threading.Lock()
 
 
-class ModelUnavailableError(RuntimeError):
+class ModelUnavailableError(Explained, RuntimeError):
     """The configured model cannot be loaded. The message says what to fix."""
 
 

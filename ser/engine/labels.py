@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from .messages import Explained
+
 # The model's output order (emotion2vec+ seed/base/large, tokens.txt order).
 EMOTIONS: tuple[str, ...] = (
     "angry",
@@ -31,7 +33,7 @@ MODEL_TOKENS: tuple[str, ...] = (
 )
 
 
-class LabelError(ValueError):
+class LabelError(Explained, ValueError):
     """The checkpoint's labels are not the nine emotion2vec+ classes."""
 
 

@@ -24,6 +24,7 @@ import numpy as np
 
 from .audio import TARGET_SR, open_wav_16k, probe, read_wav_16k, stream_16k_mono, write_wav_16k
 from .labels import EMOTIONS
+from .messages import Explained
 from .model import FRAME_RATE, EmotionModel, ModelInfo
 from .speakers import PATIENT, Attribution, SpeakerEncoder, attribute
 from .vad import SpeechDetector, VadConfig, shape_segments, speech_regions
@@ -41,7 +42,7 @@ DETECTING_SPEECH, ANALYSING = "detecting_speech", "analysing"
 Progress = Callable[[str, int, int], None]
 
 
-class NoSpeechError(ValueError):
+class NoSpeechError(Explained, ValueError):
     """Nothing in the recording could be analysed."""
 
 

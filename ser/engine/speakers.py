@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from .audio import TARGET_SR
+from .messages import Explained
 
 N_FFT = 400  # 25 ms
 HOP = 160  # 10 ms
@@ -72,11 +73,11 @@ PITCH_SD_FLOOR_ST = 1.5  # one speaker's own intonation is not blown up into two
 F0_MIN_HZ, F0_MAX_HZ = 70.0, 400.0
 
 
-class SpeakerModelUnavailableError(RuntimeError):
+class SpeakerModelUnavailableError(Explained, RuntimeError):
     """The speaker model cannot be loaded. The message says what to install."""
 
 
-class EnrolmentError(ValueError):
+class EnrolmentError(Explained, ValueError):
     """A voice sample that cannot make a profile (too little speech). The message says why."""
 
 
