@@ -32,7 +32,8 @@ def time_zone(request: HttpRequest) -> HttpResponse:
             form.add_error(None, exc)
         else:
             messages.success(
-                request, _("Times are now shown in %(zone)s.") % {"zone": profile.time_zone or settings.TIME_ZONE}
+                request,
+                _("Times are now shown in %(zone)s.") % {"zone": profile.time_zone or settings.TIME_ZONE},
             )
             return redirect("accounts:time_zone")
     return render(request, "accounts/time_zone.html", {"form": form, "clinic_zone": settings.TIME_ZONE})
@@ -56,14 +57,16 @@ def language(request: HttpRequest) -> HttpResponse:
             settings.LANGUAGE_COOKIE_NAME,
             code,
             max_age=settings.LANGUAGE_COOKIE_AGE,
-            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,  # type: ignore[arg-type]
             secure=request.is_secure(),
             httponly=True,
         )
     else:
         response.delete_cookie(settings.LANGUAGE_COOKIE_NAME)
     with translation.override(code or translation.get_language()):
-        messages.success(request, _("Pages are now shown in %(language)s.") % {"language": _language_name(code)})
+        messages.success(
+            request, _("Pages are now shown in %(language)s.") % {"language": _language_name(code)}
+        )
     return response
 
 

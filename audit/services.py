@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db.models import Manager, Model, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 from .context import current
 from .models import AuditEvent
@@ -26,6 +27,17 @@ _KINDS: dict[str, tuple[str, str]] = {
     "ser.emotionanalysis": ("analysis", "recording.session.patient_id"),
     "ser.analysisjob": ("recording", "recording.session.patient_id"),
     "reports.reportexport": ("export", "patient_id"),
+}
+
+
+# The 404's words, per kind (a whole sentence each, so each language can say it its own way).
+_NOT_FOUND = {
+    "patient": _("No such patient."),
+    "session": _("No such session."),
+    "recording": _("No such recording."),
+    "analysis": _("No such analysis."),
+    "export": _("No such export."),
+    "": _("No such record."),
 }
 
 
@@ -100,7 +112,7 @@ def owned(
                 ip=ctx.ip if ctx else None,
                 path=ctx.path if ctx else "",
             )
-        raise Http404(f"No such {kind or 'record'}.") from None
+        raise Http404(str(_NOT_FOUND.get(kind, _NOT_FOUND[""]))) from None
     if record_access:
         record(action, obj, detail=detail)
     return obj

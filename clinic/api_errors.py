@@ -15,6 +15,8 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404, JsonResponse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 
@@ -34,7 +36,7 @@ CODES = {
 
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
-    default_detail = "This conflicts with a record that already exists."
+    default_detail = _("This conflicts with a record that already exists.")
     default_code = "conflict"
 
 
@@ -75,7 +77,7 @@ def _sentence(errors: dict[str, list[str]]) -> str:
         " ".join(msgs) if field in ("non_field_errors", "__all__", "detail") else f"{field}: {' '.join(msgs)}"
         for field, msgs in errors.items()
     ]
-    return " ".join(parts) or "The request is not valid."
+    return " ".join(parts) or gettext("The request is not valid.")
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

@@ -21,6 +21,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import AuthenticationFailed
@@ -51,8 +53,11 @@ class ExpiringTokenAuthentication(TokenAuthentication):
             log.info("api token expired user=%s", safe_name(user.get_username()))
             days = settings.API_TOKEN_TTL_SECONDS / 86400
             raise AuthenticationFailed(
-                f"This API token has expired (tokens last {days:g} days). Get a new one: POST your "
-                f"username and password to {reverse('api:token')}."
+                _(
+                    "This API token has expired (tokens last %(days)s days). Get a new one: POST your "
+                    "username and password to %(url)s."
+                )
+                % {"days": f"{days:g}", "url": reverse("api:token")}
             )
         return user, token
 
@@ -82,11 +87,16 @@ class Lockout:
         return max(1, math.ceil(self.wait_s / 60))
 
     def payload(self) -> dict[str, Any]:
-        plural = "s" if self.minutes != 1 else ""
         return error_body(
             429,
-            "Too many failed logins for this username from your address. Try again in "
-            f"{self.minutes} minute{plural} (after {self.retry_at.isoformat()}).",
+            ngettext(
+                "Too many failed logins for this username from your address. Try again in "
+                "%(minutes)s minute (after %(retry_at)s).",
+                "Too many failed logins for this username from your address. Try again in "
+                "%(minutes)s minutes (after %(retry_at)s).",
+                self.minutes,
+            )
+            % {"minutes": self.minutes, "retry_at": self.retry_at.isoformat()},
             retry_after_s=self.wait_s,
             retry_at=self.retry_at.isoformat(),
         )

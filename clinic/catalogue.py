@@ -27,7 +27,9 @@ DOMAINS = ("django", "djangojs")
 LANGUAGE_DIRS = {"zh-hans": "zh_Hans", "en": "en"}
 # What is copied for extraction: the apps and the project's templates; tests, tools and data stay.
 SOURCES = ("accounts", "audit", "clinic", "patients", "reports", "ser", "sessions", "templates")
-_SKIP = shutil.ignore_patterns("__pycache__", "migrations", "testkit", "*.pyc", "*.css", "*.svg", "*.png", "data")
+_SKIP = shutil.ignore_patterns(
+    "__pycache__", "migrations", "testkit", "*.pyc", "*.css", "*.svg", "*.png", "data"
+)
 EXTENSIONS = {"django": ["html", "txt", "py"], "djangojs": ["js"]}
 
 Key = tuple[str, str]  # (msgctxt, msgid)
@@ -132,7 +134,9 @@ def sync(fragments: Iterable[Path] = ()) -> dict[str, list[Key]]:
                 old = have.get(_key(entry)) if language == "zh-hans" else None
                 if old is not None:
                     if entry.msgid_plural:
-                        new.msgstr_plural = {0: old.msgstr_plural.get(0) or next(iter(old.msgstr_plural.values()))}
+                        new.msgstr_plural = {
+                            0: old.msgstr_plural.get(0) or next(iter(old.msgstr_plural.values()))
+                        }
                     else:
                         new.msgstr = old.msgstr
                 po.append(new)

@@ -20,6 +20,8 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import NotAuthenticated
 
 from .api_errors import error_response
 
@@ -77,16 +79,16 @@ class RequestBodyLimitMiddleware:
         declared = request.META.get("CONTENT_LENGTH") or ""
         length = int(declared) if declared.isdigit() else None
         if length is not None and length > limit:
-            message = (
-                f"The upload is larger than the {settings.SER_MAX_UPLOAD_BYTES / 1024 / 1024:.0f} MB limit."
-            )
+            message = _("The upload is larger than the %(limit)s MB limit.") % {
+                "limit": f"{settings.SER_MAX_UPLOAD_BYTES / 1024 / 1024:.0f}"
+            }
             if _wants_json(request):
                 return error_response(413, message, errors={"file": [message]})
             return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
         anonymous = not request.user.is_authenticated and "HTTP_AUTHORIZATION" not in request.META
         if anonymous and (length is None or length > ANONYMOUS_BODY_BYTES):
             if _wants_json(request):
-                return error_response(401, "Authentication credentials were not provided.")
+                return error_response(401, str(NotAuthenticated.default_detail))  # DRF's words, translated
             return redirect_to_login(request.get_full_path())
         if length is None and request.META.get("wsgi.input_terminated"):
             # A chunked body the server passes on unbounded: Django would read it all.

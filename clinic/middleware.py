@@ -66,7 +66,9 @@ class AbsoluteSessionLifetimeMiddleware:
         )
         request.session.flush()
         request.user = AnonymousUser()
-        text = _("Your session reached its %(hours)s-hour limit. Please log in again.") % {"hours": _hours(limit)}
+        text = _("Your session reached its %(hours)s-hour limit. Please log in again.") % {
+            "hours": _hours(limit)
+        }
         if request.path_info.startswith(API_PREFIX):
             if "HTTP_AUTHORIZATION" in request.META:
                 return None  # a token request that also carried an old cookie: the token decides

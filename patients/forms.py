@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from . import selectors, services
 from .models import Patient
@@ -57,10 +58,14 @@ def _field(name: str, **kwargs: Any) -> forms.Field:
 
 
 class PatientForm(ServiceForm):
-    display_name = _field("display_name", label="Name")
-    external_id = _field("external_id", label="Record id / MRN")
-    date_of_birth = _field("date_of_birth", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    notes = _field("notes", widget=forms.Textarea(attrs={"rows": 3}))
+    display_name = _field("display_name", label=_("Name"))
+    external_id = _field("external_id", label=_("Record id / MRN"))
+    date_of_birth = _field(
+        "date_of_birth",
+        label=_("Date of birth"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    notes = _field("notes", label=_("Notes"), widget=forms.Textarea(attrs={"rows": 3}))
     ehr_patient_id = _field("ehr_patient_id")
 
     @classmethod
@@ -74,15 +79,15 @@ class PatientForm(ServiceForm):
         return self.call_changed(services.patient_update, patient, patient=patient)
 
 
-SORTS = [("name", "Name"), ("record_id", "Record id"), ("-created", "Newest first")]
+SORTS = [("name", _("Name")), ("record_id", _("Record id")), ("-created", _("Newest first"))]
 
 
 class PatientListForm(forms.Form):
     """The list's search box, sort and "show archived" toggle (GET); bad values fall back."""
 
-    q = forms.CharField(label="Search", required=False, max_length=100)
-    sort = forms.ChoiceField(label="Sort by", choices=SORTS, required=False)
-    archived = forms.BooleanField(label="Show archived", required=False)
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    sort = forms.ChoiceField(label=_("Sort by"), choices=SORTS, required=False)
+    archived = forms.BooleanField(label=_("Show archived"), required=False)
 
     def query(self) -> dict[str, str]:
         data = self.cleaned_data if self.is_valid() else {}

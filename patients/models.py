@@ -7,6 +7,7 @@ from typing import Self, TypeVar
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 _M = TypeVar("_M", bound=models.Model)
 
@@ -33,28 +34,32 @@ class Patient(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="patients")
     display_name = models.CharField(max_length=120)
     external_id = models.CharField(
-        "external record id / MRN",
+        _("external record id / MRN"),
         max_length=64,
         blank=True,
-        help_text="The patient's identifier in the clinical record system.",
+        help_text=_("The patient's identifier in the clinical record system."),
     )
     date_of_birth = models.DateField(null=True, blank=True)
     notes = models.TextField(blank=True)
     ehr_patient_id = models.CharField(
-        "EHR Patient id",
+        _("EHR Patient id"),
         max_length=64,
         blank=True,
-        help_text="The id of this patient's Patient resource in the clinic's FHIR server. When set, "
-        "exports refer to it instead of carrying a Patient of their own.",
+        help_text=_(
+            "The id of this patient's Patient resource in the clinic's FHIR server. When set, "
+            "exports refer to it instead of carrying a Patient of their own."
+        ),
     )
     archived_at = models.DateTimeField(
-        null=True, blank=True, help_text="Archived patients leave the list; nothing of theirs is deleted."
+        null=True,
+        blank=True,
+        help_text=_("Archived patients leave the list; nothing of theirs is deleted."),
     )
 
     class Baseline(models.TextChoices):
-        FIRST_N = "first_n", "Mean of the first N sessions"
-        SESSION = "session", "One chosen session"
-        SET = "set", "A chosen set of sessions"
+        FIRST_N = "first_n", _("Mean of the first N sessions")
+        SESSION = "session", _("One chosen session")
+        SET = "set", _("A chosen set of sessions")
 
     baseline_mode = models.CharField(max_length=16, choices=Baseline.choices, default=Baseline.FIRST_N)
     baseline_n = models.PositiveSmallIntegerField(default=3)

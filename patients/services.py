@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from audit import services as audit
 from audit.models import AuditEvent
@@ -51,9 +52,11 @@ def _validate(patient: Patient) -> None:
         .exclude(pk=patient.pk)
         .exists()
     ):
-        errors["external_id"] = f"You already have a patient with record id {patient.external_id}."
+        errors["external_id"] = _("You already have a patient with record id %(record_id)s.") % {
+            "record_id": patient.external_id
+        }
     if patient.date_of_birth and patient.date_of_birth > timezone.localdate():
-        errors["date_of_birth"] = "The date of birth is in the future."
+        errors["date_of_birth"] = _("The date of birth is in the future.")
     if errors:
         raise ValidationError(errors)
     patient.full_clean()
@@ -88,16 +91,16 @@ def baseline_set(*, patient: Patient, mode: str, n: int = 3, sessions: list[Any]
     from django.core.exceptions import ValidationError
 
     if mode not in Patient.Baseline.values:
-        raise ValidationError({"baseline_mode": "Choose first N sessions, one session or a set."})
+        raise ValidationError({"baseline_mode": _("Choose first N sessions, one session or a set.")})
     chosen = list(sessions or [])
     if any(s.patient_id != patient.pk for s in chosen):
-        raise ValidationError({"baseline_sessions": "Choose sessions of this patient."})
+        raise ValidationError({"baseline_sessions": _("Choose sessions of this patient.")})
     if mode == Patient.Baseline.SESSION and len(chosen) != 1:
-        raise ValidationError({"baseline_sessions": "Choose exactly one session."})
+        raise ValidationError({"baseline_sessions": _("Choose exactly one session.")})
     if mode == Patient.Baseline.SET and not chosen:
-        raise ValidationError({"baseline_sessions": "Choose at least one session."})
+        raise ValidationError({"baseline_sessions": _("Choose at least one session.")})
     if mode == Patient.Baseline.FIRST_N and not 1 <= n <= 50:
-        raise ValidationError({"baseline_n": "N must be between 1 and 50."})
+        raise ValidationError({"baseline_n": _("N must be between 1 and 50.")})
     patient.baseline_mode = mode
     patient.baseline_n = n
     patient.full_clean()
@@ -118,6 +121,6 @@ def patient_delete(*, patient: Patient, actor: Any = None) -> dict[str, int]:
     them, which this app cannot import: a delete that rolls back leaves rows and files intact.
     The log line names ids and counts only, never PHI."""
     pk = patient.pk
-    _, counts = patient.delete()
+    _deleted, counts = patient.delete()
     log.info("patient %s deleted by user %s: %s", pk, getattr(actor, "pk", None) or "-", counts)
     return counts

@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.models import AuditEvent
@@ -54,7 +55,7 @@ def patient_edit(request: HttpRequest, pk: str) -> HttpResponse:
     patient = owned(Patient.objects, pk, detail="patient edit")
     form = PatientForm.for_patient(patient, request.POST or None)
     if request.method == "POST" and form.is_valid() and form.update(patient=patient) is not None:
-        messages.success(request, "The patient's details were saved.")
+        messages.success(request, _("The patient's details were saved."))
         return redirect("reports:dashboard", pk=patient.pk)
     return render(request, "patients/form.html", {"form": form, "patient": patient})
 
@@ -76,8 +77,10 @@ def patient_archive(request: HttpRequest, pk: str) -> HttpResponse:
         services.patient_update(patient=patient, archived=True)
         messages.success(
             request,
-            "The patient was archived: they are no longer in your patient list, and nothing of theirs "
-            "was deleted. Tick “Show archived” on the list to find or restore them.",
+            _(
+                "The patient was archived: they are no longer in your patient list, and nothing of theirs "
+                "was deleted. Tick “Show archived” on the list to find or restore them."
+            ),
         )
         return redirect("patients:list")
     return render(request, "patients/confirm_archive.html", {"patient": patient, **_counts(patient)})
@@ -88,7 +91,7 @@ def patient_archive(request: HttpRequest, pk: str) -> HttpResponse:
 def patient_restore(request: HttpRequest, pk: str) -> HttpResponse:
     patient = owned(Patient.objects, pk, detail="patient restore")
     services.patient_update(patient=patient, archived=False)
-    messages.success(request, "The patient was restored to your patient list.")
+    messages.success(request, _("The patient was restored to your patient list."))
     return redirect("reports:dashboard", pk=patient.pk)
 
 
@@ -109,8 +112,11 @@ def patient_delete(request: HttpRequest, pk: str) -> HttpResponse:
         # No name in the message: messages may travel in a cookie.
         messages.success(
             request,
-            f"The patient was deleted, with {counts['sessions']} session(s), {counts['recordings']} "
-            "recording(s), their analyses and all stored files.",
+            _(
+                "The patient was deleted, with %(sessions)s session(s), %(recordings)s recording(s), "
+                "their analyses and all stored files."
+            )
+            % counts,
         )
         return redirect("patients:list")
     return render(request, "patients/confirm_delete.html", {"patient": patient, **counts})

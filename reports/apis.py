@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpResponse
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -256,7 +257,7 @@ class BaselineApi(APIView):
         wanted = {str(s) for s in data.validated_data["sessions"]}
         sessions = list(TherapySession.objects.filter(patient=patient, pk__in=wanted))
         if len(sessions) != len(wanted):
-            raise serializers.ValidationError({"sessions": ["Choose sessions of this patient."]})
+            raise serializers.ValidationError({"sessions": [gettext("Choose sessions of this patient.")]})
         patient_services.baseline_set(
             patient=patient, mode=data.validated_data["mode"], n=data.validated_data["n"], sessions=sessions
         )
@@ -273,6 +274,11 @@ class BaselineApi(APIView):
 
 class ExportOutputSerializer(serializers.ModelSerializer):
     requested_by = serializers.CharField(source="requested_by.get_username")
+    error = serializers.CharField(
+        source="error_text",
+        read_only=True,
+        help_text="Why sending failed, in words (in the request's language).",
+    )
 
     class Meta:
         model = ReportExport
@@ -340,7 +346,7 @@ class ExportDownloadApi(APIView):
     def get(self, request: Request, pk: str, fmt: str) -> HttpResponse:
         """The trend report as a file; the export is recorded (history and audit trail)."""
         if fmt not in ReportExport.Format.values:
-            raise serializers.ValidationError({"fmt": ["Choose pdf, csv or fhir."]})
+            raise serializers.ValidationError({"fmt": [gettext("Choose pdf, csv or fhir.")]})
         patient = owned(Patient.objects, pk, detail=f"api export {fmt}")
         query = ExportQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)

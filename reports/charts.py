@@ -16,10 +16,15 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, Max
+from django.utils import translation
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from redis.exceptions import RedisError
 
+from accounts.models import language_of
 from patients.models import Patient
 from ser.engine.labels import EMOTIONS
+from ser.engine.messages import render
 from ser.models import EmotionAnalysis
 from sessions.models import Recording
 
@@ -30,7 +35,7 @@ log = logging.getLogger(__name__)
 
 PATIENT_PLOTS = ("trajectory", "drift", "map", "voice")
 ANALYSIS_PLOTS = ("timeline", "bars", "voice")
-NO_VOICE = "No voice measures for this analysis yet: an administrator can run manage.py voice_recompute."
+NO_VOICE = _("No voice measures for this analysis yet: an administrator can run manage.py voice_recompute.")
 
 
 def _cached(key: str, render: Callable[[], bytes]) -> bytes:
@@ -76,12 +81,18 @@ def trend_drift_svg(trend: Trend, **kwargs: Any) -> bytes:
 
 
 # Part of every cached plot's key: raise it when the drawing changes, so plots cached by the code
-# before are not served after a deploy (3: speaker bands, drift not compared across restrictions).
-PLOTS_VERSION = 3
+# before are not served after a deploy (3: speaker bands, drift not compared across restrictions;
+# 4: the words in the page's language, which is part of every key).
+PLOTS_VERSION = 4
+
+
+def _language() -> str:
+    """The language the plot's words are drawn in (part of its cache key)."""
+    return translation.get_language() or settings.LANGUAGE_CODE
 
 
 def _patient_key(kind: str, stamp: str, classes: Sequence[str], selected: str, width: str, span: str) -> str:
-    return f"plot:{PLOTS_VERSION}:{kind}:{stamp}:{','.join(classes)}:{selected}:{width}:{span}"
+    return f"plot:{PLOTS_VERSION}:{_language()}:{kind}:{stamp}:{','.join(classes)}:{selected}:{width}:{span}"
 
 
 def patient_plot_svg(
@@ -101,7 +112,7 @@ def patient_plot_svg(
 
     def render() -> bytes:
         trend = patient_trend(patient=patient, variant=variant).within(date_from, date_to)
-        empty = "No analysed sessions in this date range." if date_from or date_to else None
+        empty = gettext("No analysed sessions in this date range.") if date_from or date_to else None
         return _draw(trend, kind, classes, selected, width, empty=empty)
 
     return _cached(key, render)
@@ -112,7 +123,7 @@ def _draw(
 ) -> bytes:
     narrow = width == plots.NARROW
     if trend.count == 0:
-        return plots.empty_svg(empty or "No analysed sessions yet.", width=4.4 if narrow else 9.0)
+        return plots.empty_svg(empty or gettext("No analysed sessions yet."), width=4.4 if narrow else 9.0)
     note = plots.footnote(trend.is_test_model)
     if kind == "trajectory":
         return plots.trajectory_svg(
@@ -123,7 +134,7 @@ def _draw(
     if kind == "voice":
         if not trend.has_voice:
             return plots.empty_svg(
-                voice_panel.EMPTY, width=4.4 if narrow else 9.0, height=1.8 if narrow else 1.2
+                str(voice_panel.EMPTY), width=4.4 if narrow else 9.0, height=1.8 if narrow else 1.2
             )
         return plots.voice_trend_svg(
             trend.dates,
@@ -136,7 +147,7 @@ def _draw(
     coords = session_map(trend)
     if coords is None:
         return plots.empty_svg(
-            "The session map needs at least three analysed sessions.", width=4.4 if narrow else 6.0
+            gettext("The session map needs at least three analysed sessions."), width=4.4 if narrow else 6.0
         )
     highlight = trend.session_ids.index(selected) if selected in trend.session_ids else None
     return plots.session_map_svg(
@@ -174,12 +185,18 @@ def prerender_soon(*, recording_id: Any = None, patient_id: Any = None) -> None:
 
 def plots_prerender(*, patient_id: str) -> int:
     """Draw a patient's dashboard plots as the dashboard first asks for them (the variant it shows,
-    every class, all sessions, no session chosen; wide and narrow) into the cache, so the first
-    view after a new analysis is a cache hit. Run by the worker after each analysis
-    (`reports.tasks.plots_prerender`). Returns the number drawn; a deleted patient draws nothing."""
-    patient = Patient.objects.filter(pk=patient_id).first()
+    every class, all sessions, no session chosen; wide and narrow; in the therapist's language, or
+    the clinic's without a choice) into the cache, so the first view after a new analysis is a
+    cache hit. Run by the worker after each analysis (`reports.tasks.plots_prerender`). Returns the
+    number drawn; a deleted patient draws nothing."""
+    patient = Patient.objects.select_related("owner").filter(pk=patient_id).first()
     if patient is None:
         return 0
+    with translation.override(language_of(patient.owner) or settings.LANGUAGE_CODE):
+        return _prerender(patient)
+
+
+def _prerender(patient: Patient) -> int:
     trend = patient_trend(patient=patient)
     if trend.variant is None:
         return 0
@@ -201,8 +218,9 @@ def plots_prerender(*, patient_id: str) -> int:
     return drawn
 
 
-def _analysis_key(analysis: EmotionAnalysis, kind: str) -> str:
-    return f"aplot:{PLOTS_VERSION}:{kind}:{analysis.pk}:{analysis.updated_at.isoformat()}"
+def _analysis_key(analysis: EmotionAnalysis, kind: str, language: str | None = None) -> str:
+    language = language or _language()
+    return f"aplot:{PLOTS_VERSION}:{kind}:{language}:{analysis.pk}:{analysis.updated_at.isoformat()}"
 
 
 def analysis_plot_svg(analysis: EmotionAnalysis, kind: str) -> bytes:
@@ -212,7 +230,10 @@ def analysis_plot_svg(analysis: EmotionAnalysis, kind: str) -> bytes:
 
 
 def analysis_plot_keys(analysis: EmotionAnalysis) -> list[str]:
-    return [_analysis_key(analysis, kind) for kind in ANALYSIS_PLOTS]
+    """Every cached drawing of the analysis: each kind in each language."""
+    return [
+        _analysis_key(analysis, kind, code) for kind in ANALYSIS_PLOTS for code, _name in settings.LANGUAGES
+    ]
 
 
 def plots_forget(keys: list[str]) -> None:
@@ -241,10 +262,19 @@ def _render_analysis(analysis: EmotionAnalysis, kind: str) -> bytes:
     pauses = (analysis.voice or {}).get("pauses") or []
     # "Patient only (voice)": who spoke each segment ("voice A"/"voice B" until they are named).
     who = (analysis.speakers or {}).get("segments")
-    speakers = [row[0] or f"voice {row[1]}" for row in who] if who else None
+    speakers = [row[0] or f"voice {row[1]}" for row in who] if who else None  # keys of plots.SPEAKER_WORDS
     return plots.timeline_svg(
         analysis.segments, analysis.duration_s, frames=frames, pauses=pauses, note=note, speakers=speakers
     )
+
+
+def _note_words(voice: dict[str, Any]) -> str:
+    """The first note about the recording, in the active language (its stored message when the
+    analysis has one; the English note otherwise, translated where the catalogue has it)."""
+    stored = voice.get("note_messages") or []
+    if stored and isinstance(stored[0], dict) and stored[0].get("msgid"):
+        return render(stored[0], gettext)
+    return gettext(str(voice["notes"][0]))
 
 
 def _render_voice(analysis: EmotionAnalysis) -> bytes:
@@ -252,7 +282,12 @@ def _render_voice(analysis: EmotionAnalysis) -> bytes:
     if not voice or not analysis.voice_file:
         # Measures stored without contours are measures that could not be computed: say why.
         notes = voice.get("notes") or []
-        message = f"No voice contours for this analysis: {notes[0]}" if voice and notes else NO_VOICE
+        if voice and notes:
+            message = gettext("No voice contours for this analysis: %(reason)s") % {
+                "reason": _note_words(voice)
+            }
+        else:
+            message = str(NO_VOICE)
         return plots.empty_svg(message)
     with analysis.voice_file.open("rb") as f:
         track = np.load(f)
@@ -267,6 +302,10 @@ def _render_voice(analysis: EmotionAnalysis) -> bytes:
         pitch_range=(float(prov.get("pitch_floor_hz", 75.0)), float(prov.get("pitch_ceiling_hz", 500.0))),
         # The disclaimer alone: Praat measured these, so the test checkpoint's warning about
         # meaningless emotion scores does not apply to them.
-        note=f"{plots.footnote(False)} Intensity is Praat dB, not a calibrated sound level: compare it "
-        "within one patient and one recording set-up.",
+        note=plots.footnote(False)
+        + " "
+        + gettext(
+            "Intensity is Praat dB, not a calibrated sound level: compare it within one patient and one "
+            "recording set-up."
+        ),
     )

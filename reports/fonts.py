@@ -36,7 +36,8 @@ def pdf_fonts() -> tuple[str, str]:
     files = font_files()
     if not all(p.is_file() for p in files.values()):
         log.warning(
-            "no CJK font in %s: PDF reports cannot show Chinese (run scripts/bootstrap.sh)", files["regular"].parent
+            "no CJK font in %s: PDF reports cannot show Chinese (run scripts/bootstrap.sh)",
+            files["regular"].parent,
         )
         return FALLBACK
     pdfmetrics.registerFont(TTFont(PDF_REGULAR, str(files["regular"])))

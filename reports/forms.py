@@ -7,13 +7,20 @@ from datetime import date
 from typing import Any
 
 from django import forms
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from patients.models import Patient
 from sessions.models import TherapySession
 
 
 def _session_label(s: TherapySession) -> str:
-    return f"Session {s.number} · {s.started_at:%Y-%m-%d}"
+    return gettext("Session %(number)s · %(date)s") % {
+        "number": s.number,
+        "date": date_format(timezone.localtime(s.started_at), "SHORT_DATE_FORMAT"),
+    }
 
 
 class BaselineForm(forms.Form):
@@ -23,11 +30,11 @@ class BaselineForm(forms.Form):
     sessions (one query, shared with the page); the service still checks the rules (exactly one,
     at least one, the patient's own)."""
 
-    baseline_mode = forms.ChoiceField(choices=Patient.Baseline.choices, label="Baseline")
-    baseline_n = forms.IntegerField(min_value=1, max_value=50, initial=3, label="N", required=False)
-    baseline_session = forms.ChoiceField(required=False, label="Session", widget=forms.RadioSelect)
+    baseline_mode = forms.ChoiceField(choices=Patient.Baseline.choices, label=_("Baseline"))
+    baseline_n = forms.IntegerField(min_value=1, max_value=50, initial=3, label=_("N"), required=False)
+    baseline_session = forms.ChoiceField(required=False, label=_("Session"), widget=forms.RadioSelect)
     baseline_sessions = forms.MultipleChoiceField(
-        required=False, label="Sessions", widget=forms.CheckboxSelectMultiple
+        required=False, label=_("Sessions"), widget=forms.CheckboxSelectMultiple
     )
     # The dashboard's query string (date range, classes, chosen session) to come back to.
     back = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -53,13 +60,15 @@ class BaselineForm(forms.Form):
 class DateRangeForm(forms.Form):
     """A date range; both ends optional (empty: all sessions), the end not before the start."""
 
-    date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(
+        required=False, label=_("From"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(required=False, label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
-            raise forms.ValidationError("The end of the range is before its start.")
+            raise forms.ValidationError(_("The end of the range is before its start."))
         return data
 
     def span(self) -> tuple[date | None, date | None]:
@@ -73,7 +82,7 @@ class ExportForm(DateRangeForm):
     """The dashboard's report choice: a date range (empty: all sessions) and the paper size."""
 
     page_size = forms.ChoiceField(
-        choices=[("a4", "A4"), ("letter", "US Letter")], initial="a4", required=False, label="Paper"
+        choices=[("a4", _("A4")), ("letter", _("US Letter"))], initial="a4", required=False, label=_("Paper")
     )
 
     def clean(self) -> dict[str, Any]:

@@ -8,8 +8,11 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from patients.models import OwnedQuerySet
+from ser.engine.messages import render
 
 
 class ReportExportQuerySet(OwnedQuerySet["ReportExport"]):
@@ -18,24 +21,24 @@ class ReportExportQuerySet(OwnedQuerySet["ReportExport"]):
 
 class ReportExport(models.Model):
     class Format(models.TextChoices):
-        PDF = "pdf", "PDF report"
-        CSV = "csv", "CSV table"
-        FHIR = "fhir", "FHIR R4 Bundle (JSON)"
+        PDF = "pdf", _("PDF report")
+        CSV = "csv", _("CSV table")
+        FHIR = "fhir", _("FHIR R4 Bundle (JSON)")
 
     class Destination(models.TextChoices):
-        DOWNLOAD = "download", "Downloaded"
-        PUSH = "push", "Sent to the clinic's FHIR server"
+        DOWNLOAD = "download", _("Downloaded")
+        PUSH = "push", _("Sent to the clinic's FHIR server")
 
     class Status(models.TextChoices):
-        DONE = "done", "Downloaded"
-        QUEUED = "queued", "Waiting to send"
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
+        DONE = "done", _("Downloaded")
+        QUEUED = "queued", _("Waiting to send")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
 
     class PageSize(models.TextChoices):
-        A4 = "a4", "A4"
-        LETTER = "letter", "US Letter"
+        A4 = "a4", _("A4")
+        LETTER = "letter", _("US Letter")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="exports")
@@ -43,17 +46,22 @@ class ReportExport(models.Model):
     format = models.CharField(max_length=8, choices=Format.choices)
     page_size = models.CharField(max_length=8, choices=PageSize.choices, blank=True)
     destination = models.CharField(max_length=8, choices=Destination.choices, default=Destination.DOWNLOAD)
-    date_from = models.DateField(null=True, blank=True, help_text="First session date included.")
-    date_to = models.DateField(null=True, blank=True, help_text="Last session date included.")
+    date_from = models.DateField(null=True, blank=True, help_text=_("First session date included."))
+    date_to = models.DateField(null=True, blank=True, help_text=_("Last session date included."))
     session_count = models.PositiveIntegerField(default=0)
     model_variant = models.CharField(max_length=64, blank=True)
-    sha256 = models.CharField(max_length=64, blank=True, help_text="Of the file that left.")
+    sha256 = models.CharField(max_length=64, blank=True, help_text=_("Of the file that left."))
     size_bytes = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.DONE)
     attempts = models.PositiveSmallIntegerField(default=0)
     http_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    server_ids = models.JSONField(default=list, blank=True, help_text="Resource ids the server assigned.")
-    error = models.TextField(blank=True, help_text="Why sending failed, in words.")
+    server_ids = models.JSONField(default=list, blank=True, help_text=_("Resource ids the server assigned."))
+    error = models.TextField(blank=True, help_text=_("Why sending failed, in words."))
+    # The same reason kept translatable: {"msgid", "params"} (ser.engine.messages), shown in the
+    # reader's language; empty for rows from before it existed (their `error` is shown).
+    error_message = models.JSONField(
+        default=dict, blank=True, help_text=_("Why sending failed, as a message to translate.")
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -64,3 +72,9 @@ class ReportExport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_format_display()} of {self.patient_id} ({self.get_status_display()})"
+
+    def error_text(self) -> str:
+        """Why sending failed (or what went wrong after), in the active language."""
+        if self.error_message and self.error_message.get("msgid"):
+            return render(self.error_message, gettext)
+        return self.error

@@ -15,6 +15,11 @@ from typing import Any
 
 import matplotlib
 import numpy as np
+from django.utils import translation
+from django.utils.formats import date_format
+from django.utils.functional import Promise
+from django.utils.translation import gettext, pgettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -29,10 +34,18 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.transforms import Bbox
 
+from ser.emotions import emotion_name, emotion_names
 from ser.engine.labels import EMOTIONS
 from ser.engine.notices import DISCLAIMER, TEST_MODEL_SHORT
 from ser.engine.voice import BY_KEY as VOICE_MEASURES
 from ser.engine.voice import MEASURE_KEYS as VOICE_KEYS
+
+from . import fonts
+
+# Every plot's words are in the page's language: matplotlib's own sans-serif first, then Noto Sans
+# CJK SC for the Chinese glyphs it lacks (matplotlib falls back glyph by glyph along this list). The
+# text is written into the SVG as paths, so the browser and the PDF need no fonts of their own.
+matplotlib.rcParams["font.family"] = fonts.matplotlib_families()
 
 # Okabe & Ito's colour-blind-safe palette; neutral grey, unknown black.
 PALETTE: dict[str, str] = {
@@ -47,12 +60,13 @@ PALETTE: dict[str, str] = {
     "unknown": "#000000",
 }
 MARKERS = dict(zip(EMOTIONS, "os^Dv<>Px", strict=True))  # shapes too, for print and colour blindness
-FOOTNOTE = DISCLAIMER
+FOOTNOTE: Promise = _(DISCLAIMER)  # the default note: the disclaimer, in the active language
 
 
 def footnote(is_test_model: bool) -> str:
-    """The line under every plot: the disclaimer, led by the test-checkpoint warning when it applies."""
-    return f"{TEST_MODEL_SHORT} {DISCLAIMER}" if is_test_model else DISCLAIMER
+    """The line under every plot: the disclaimer, led by the test-checkpoint warning when it applies
+    (in the active language)."""
+    return f"{gettext(TEST_MODEL_SHORT)} {gettext(DISCLAIMER)}" if is_test_model else gettext(DISCLAIMER)
 
 
 # Phones: a narrow drawing (legend below, fewer date ticks) that the page's <picture> picks.
@@ -83,14 +97,17 @@ def _svg(fig: Figure) -> bytes:
     return _CLIP_ID.sub(lambda m: names.setdefault(m.group(0), b"clip%d" % len(names)), buf.getvalue())
 
 
-def _note(fig: Figure, text: str, *, legend_below: Legend | None = None) -> None:
+def _note(fig: Figure, text: str | Promise, *, legend_below: Legend | None = None) -> None:
     """The footnote (disclaimer, test-checkpoint warning) in a strip of its own at the bottom, and
     on phone drawings the legend just above it. Constrained layout ignores fig.text and figure
     legends, so both are kept out of the layout's rectangle; the heights are measured (points,
     not a share of the figure) and the note wrapped to the figure's width, so neither ever
     reaches the axis labels whatever the figure's size."""
     width_in, height_in = fig.get_size_inches()
+    text = str(text)
     chars = max(20, int(width_in * 72 / (NOTE_PT * 0.55)))  # 0.55 em: a generous average glyph width
+    if _wide_glyphs(text):
+        chars = max(10, int(chars * 0.55))  # a CJK glyph is a full em wide
     wrapped = "\n".join(textwrap.wrap(text, chars)) or " "
     lines = wrapped.count("\n") + 1
     strip = (lines * NOTE_PT * 1.25 + 6) / 72 / height_in
@@ -103,6 +120,12 @@ def _note(fig: Figure, text: str, *, legend_below: Legend | None = None) -> None
     fig.text(
         0.995, 2 / 72 / height_in, wrapped, ha="right", va="bottom", fontsize=NOTE_PT, color="#52606d"
     ).set_gid("footnote")
+
+
+def _wide_glyphs(text: str) -> bool:
+    """Whether `text` is mostly full-width (CJK) glyphs, which wrap at about half the characters."""
+    wide = sum(1 for c in text if "\u2e80" <= c <= "\u9fff" or "\uff00" <= c <= "\uffef")
+    return wide * 3 > len(text)
 
 
 def _phone_legend(fig: Figure, ax: Axes, ncol: int) -> Legend:
@@ -119,19 +142,29 @@ def _dates(ax: Axes, *, max_ticks: int) -> None:
 
     locator = AutoDateLocator(minticks=2, maxticks=max_ticks)
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    if (translation.get_language() or "").startswith("zh"):
+        # 2026年, 3月, 5日 rather than English month names.
+        formatter = ConciseDateFormatter(
+            locator,
+            formats=["%Y年", "%-m月", "%-d日", "%H:%M", "%H:%M", "%S.%f"],
+            zero_formats=["", "%Y年", "%-m月", "%-m月%-d日", "%H:%M", "%H:%M"],
+            offset_formats=["", "%Y年", "%Y年%-m月", "%Y年%-m月%-d日", "%Y-%m-%d", "%Y-%m-%d %H:%M"],
+        )
+    else:
+        formatter = ConciseDateFormatter(locator)
+    ax.xaxis.set_major_formatter(formatter)
 
 
 def _class_handles(names: Sequence[str]) -> list[Line2D]:
     return [
-        Line2D([], [], color=PALETTE[n], marker=MARKERS[n], linestyle="", markersize=5, label=n)
+        Line2D([], [], color=PALETTE[n], marker=MARKERS[n], linestyle="", markersize=5, label=emotion_name(n))
         for n in names
     ]
 
 
 def empty_svg(message: str, *, width: float = 9.0, height: float = 1.2) -> bytes:
     fig = _figure(width, height)
-    fig.text(0.5, 0.5, message, ha="center", va="center", fontsize=11, color="#52606d", wrap=True)
+    fig.text(0.5, 0.5, str(message), ha="center", va="center", fontsize=11, color="#52606d", wrap=True)
     return _svg(fig)
 
 
@@ -142,7 +175,7 @@ def trajectory_figure(
     classes: Sequence[str] = EMOTIONS,
     dominant: Sequence[str] | None = None,
     title: str = "",
-    note: str = FOOTNOTE,
+    note: str | Promise = FOOTNOTE,
     width: str = WIDE,
 ) -> Figure:
     narrow = width == NARROW
@@ -153,7 +186,7 @@ def trajectory_figure(
         for name in present:  # one collection per class, not one per session
             when = [d for d, dom in zip(dates, dominant, strict=True) if dom == name]
             strip.scatter(when, [0] * len(when), color=PALETTE[name], marker=MARKERS[name], s=34)
-        strip.set_yticks([0], ["dominant"], fontsize=8)
+        strip.set_yticks([0], [pgettext("plot", "dominant")], fontsize=8)
         strip.tick_params(axis="x", bottom=False, labelbottom=False)
         for side in ("top", "right", "bottom", "left"):
             strip.spines[side].set_visible(False)
@@ -161,7 +194,7 @@ def trajectory_figure(
         # be among the classes ticked for the lines below.
         strip.legend(
             handles=_class_handles(present),
-            title="dominant emotion of each session",
+            title=gettext("dominant emotion of each session"),
             title_fontsize=7,
             fontsize=7,
             loc="lower left",
@@ -185,10 +218,10 @@ def trajectory_figure(
             markevery=max(1, len(dates) // 30),  # shapes stay readable; 200 × 9 markers do not
             markersize=4,
             linewidth=1.6,
-            label=name,
+            label=emotion_name(name),
         )
     ax.set_ylim(0, 1)
-    ax.set_ylabel("probability")
+    ax.set_ylabel(gettext("probability"))
     ax.grid(alpha=0.3)
     _dates(ax, max_ticks=4 if narrow else 8)
     below = _phone_legend(fig, ax, 3) if narrow else None
@@ -215,7 +248,7 @@ def drift_figure(
     baseline: Sequence[bool],
     comparable: Sequence[bool] | None = None,
     title: str = "",
-    note: str = FOOTNOTE,
+    note: str | Promise = FOOTNOTE,
     width: str = WIDE,
 ) -> Figure:
     """`comparable`: per session, restricted the way the baseline is (reports.restrictions); the
@@ -231,20 +264,38 @@ def drift_figure(
     x = list(dates)
     if band is not None:
         ax1.axhspan(
-            band[0], band[1], color="#0072B2", alpha=0.12, label="usual for this patient (mean ± 2 SD)"
+            band[0],
+            band[1],
+            color="#0072B2",
+            alpha=0.12,
+            label=gettext("usual for this patient (mean ± 2 SD)"),
         )
     ax1.plot(
-        x, euclidean, color="#0072B2", marker="o", markersize=4, linewidth=1.6, label="Euclidean distance"
+        x,
+        euclidean,
+        color="#0072B2",
+        marker="o",
+        markersize=4,
+        linewidth=1.6,
+        label=gettext("Euclidean distance"),
     )
     base_x = [d for d, b in zip(x, baseline, strict=True) if b]
     base_y = [v for v, b in zip(euclidean, baseline, strict=True) if b]
     ax1.scatter(
-        base_x, base_y, s=70, facecolors="none", edgecolors="#000000", label="baseline session", zorder=3
+        base_x,
+        base_y,
+        s=70,
+        facecolors="none",
+        edgecolors="#000000",
+        label=pgettext("plot", "baseline session"),
+        zorder=3,
     )
     if band is not None:
         out = [(d, v) for d, v, c in zip(x, euclidean, same, strict=True) if c and v > band[1]]
         out_x, out_y = [d for d, _ in out], [v for _, v in out]
-        ax1.scatter(out_x, out_y, s=60, marker="^", color="#D55E00", label="beyond the band", zorder=4)
+        ax1.scatter(
+            out_x, out_y, s=60, marker="^", color="#D55E00", label=gettext("beyond the band"), zorder=4
+        )
     if not all(same):
         # Hollow: the point is drawn, its drift is not compared (whose speech it rests on differs).
         apart = [i for i, c in enumerate(same) if not c]
@@ -257,15 +308,15 @@ def drift_figure(
                 edgecolors=colour,
                 linewidths=1.4,
                 zorder=5,
-                label="restricted differently from baseline" if ax is ax1 else None,
+                label=gettext("restricted differently from baseline") if ax is ax1 else None,
             )
-    ax1.set_ylabel("distance from baseline")
+    ax1.set_ylabel(gettext("distance from baseline"))
     ax1.grid(alpha=0.3)
     below = _phone_legend(fig, ax1, 2) if narrow else None
     if not narrow:
         ax1.legend(fontsize=7, loc="upper left", frameon=False).set_gid("legend")
     ax2.plot(x, cosine, color="#009E73", marker="s", markersize=4, linewidth=1.4)
-    ax2.set_ylabel("cosine distance")
+    ax2.set_ylabel(gettext("cosine distance"))
     ax2.grid(alpha=0.3)
     # The cosine panel is the narrow one: fewer dates there, or 200 sessions' labels run together.
     _dates(ax1, max_ticks=4 if narrow else 7)
@@ -282,7 +333,9 @@ def drift_svg(dates: Sequence[datetime], euclidean: np.ndarray, cosine: np.ndarr
 
 
 VOICE_COLOUR, BEYOND_COLOUR = "#0072B2", "#D55E00"
-LOUDNESS_NOTE = "Loudness in dB as Praat measures it, not calibrated: compare within this patient and set-up."
+LOUDNESS_NOTE: Promise = _(
+    "Loudness in dB as Praat measures it, not calibrated: compare within this patient and set-up."
+)
 
 
 def _voice_cells(groups: Sequence[str], cols: int) -> list[tuple[int, int]]:
@@ -320,7 +373,14 @@ def _voice_panel(
     finite = np.isfinite(y)
     if not finite.any():
         ax.text(
-            0.5, 0.5, "no data", transform=ax.transAxes, ha="center", va="center", fontsize=8, color="#52606d"
+            0.5,
+            0.5,
+            gettext("no data"),
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            fontsize=8,
+            color="#52606d",
         )
         ax.tick_params(axis="y", left=False, labelleft=False)
         ax.grid(False)
@@ -354,7 +414,7 @@ def voice_trend_figure(
     bands: dict[str, tuple[float, float]],
     baseline: Sequence[bool],
     keys: Sequence[str] = VOICE_KEYS,
-    note: str = FOOTNOTE,
+    note: str | Promise = FOOTNOTE,
     width: str = WIDE,
 ) -> Figure:
     narrow = width == NARROW
@@ -377,16 +437,28 @@ def voice_trend_figure(
             # A year between ticks too: with 4 ticks over ~1.5 years the default steps (at most 6
             # months) all give too many, and matplotlib warns and crowds the small panel.
             ax.xaxis.get_major_locator().intervald[MONTHLY] = [1, 2, 3, 4, 6, 12]  # type: ignore[attr-defined]
-        ax.set_title(f"{m.label} ({m.unit})", fontsize=8, loc="left")
+        ax.set_title(f"{gettext(m.label)} ({m.unit})", fontsize=8, loc="left")
         ax.set_gid(f"voice-{m.key}")
         _voice_panel(ax, x, values[:, j], bands.get(m.key), base)
         # Dates under the lowest panel of each column only: the panels share their time axis.
         ax.tick_params(axis="x", labelbottom=(r + 1, c) not in taken)
         ax.xaxis.get_offset_text().set_fontsize(7)  # the year under the dates, no larger than they are
     handles = [
-        Line2D([], [], color=VOICE_COLOUR, marker="o", markersize=3, linewidth=1.2, label="session"),
+        Line2D(
+            [],
+            [],
+            color=VOICE_COLOUR,
+            marker="o",
+            markersize=3,
+            linewidth=1.2,
+            label=pgettext("plot", "session"),
+        ),
         Patch(
-            facecolor=VOICE_COLOUR, alpha=0.25, edgecolor=VOICE_COLOUR, linestyle="--", label="usual range"
+            facecolor=VOICE_COLOUR,
+            alpha=0.25,
+            edgecolor=VOICE_COLOUR,
+            linestyle="--",
+            label=gettext("usual range"),
         ),
         Line2D(
             [],
@@ -396,10 +468,26 @@ def voice_trend_figure(
             markerfacecolor="none",
             markeredgecolor="#000000",
             linestyle="",
-            label="baseline session",
+            label=pgettext("plot", "baseline session"),
         ),
-        Line2D([], [], marker="^", markersize=5, color=BEYOND_COLOUR, linestyle="", label="above the range"),
-        Line2D([], [], marker="v", markersize=5, color=BEYOND_COLOUR, linestyle="", label="below the range"),
+        Line2D(
+            [],
+            [],
+            marker="^",
+            markersize=5,
+            color=BEYOND_COLOUR,
+            linestyle="",
+            label=gettext("above the range"),
+        ),
+        Line2D(
+            [],
+            [],
+            marker="v",
+            markersize=5,
+            color=BEYOND_COLOUR,
+            linestyle="",
+            label=gettext("below the range"),
+        ),
     ]
     legend = fig.legend(
         handles=handles, loc="lower center", ncol=3 if narrow else 5, fontsize=7, frameon=False
@@ -423,7 +511,7 @@ def session_map_figure(
     labels: Sequence[str],
     *,
     highlight: int | None = None,
-    note: str = FOOTNOTE,
+    note: str | Promise = FOOTNOTE,
     width: str = WIDE,
 ) -> Figure:
     fig = _figure(*((4.4, 4.4) if width == NARROW else (6.0, 4.6)))
@@ -447,9 +535,11 @@ def session_map_figure(
     bar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, fraction=0.05)
     ticks = np.linspace(t.min(), t.max(), 3)
     bar.set_ticks(list(ticks))
-    bar.set_ticklabels([datetime.fromtimestamp(v).strftime("%Y-%m-%d") for v in ticks], fontsize=7)
-    ax.set_xlabel("PC 1")
-    ax.set_ylabel("PC 2")
+    bar.set_ticklabels(
+        [date_format(datetime.fromtimestamp(v), "SHORT_DATE_FORMAT") for v in ticks], fontsize=7
+    )
+    ax.set_xlabel(gettext("PC 1"))
+    ax.set_ylabel(gettext("PC 2"))
     ax.grid(alpha=0.3)
     _note(fig, note)
     _point_labels(fig, ax, coords, labels, first=highlight)
@@ -527,7 +617,7 @@ def pause_spans(ax: Axes, pauses: Sequence[Sequence[float]]) -> None:
 
 
 def pause_handle() -> Patch:
-    return Patch(facecolor=PAUSE_COLOUR, edgecolor="#9aa5b1", alpha=0.6, label="pause")
+    return Patch(facecolor=PAUSE_COLOUR, edgecolor="#9aa5b1", alpha=0.6, label=gettext("pause"))
 
 
 # Who spoke each segment ("patient only (voice)"): a band of its own above the scores, so its
@@ -538,6 +628,13 @@ SPEAKER_COLOURS: dict[str, tuple[str, str]] = {  # label → (colour, hatch)
     "uncertain": ("#ffffff", ".."),
     "voice A": ("#332288", ""),
     "voice B": ("#88ccee", "\\\\"),
+}
+SPEAKER_WORDS: dict[str, Promise] = {  # label → as the legend says it
+    "patient": pgettext_lazy("speaker", "patient"),
+    "therapist": pgettext_lazy("speaker", "therapist"),
+    "uncertain": pgettext_lazy("speaker", "uncertain"),
+    "voice A": pgettext_lazy("speaker", "voice A"),
+    "voice B": pgettext_lazy("speaker", "voice B"),
 }
 
 
@@ -551,11 +648,17 @@ def speaker_band(ax: Axes, segments: Sequence[Sequence[float]], speakers: Sequen
         ]
         if spans:
             ax.broken_barh(
-                spans, (0, 1), facecolors=colour, edgecolor="#52606d", linewidth=0.3, hatch=hatch, label=label
+                spans,
+                (0, 1),
+                facecolors=colour,
+                edgecolor="#52606d",
+                linewidth=0.3,
+                hatch=hatch,
+                label=str(SPEAKER_WORDS.get(label, label)),
             )
     ax.set_ylim(0, 1)
     ax.set_yticks([])
-    ax.set_ylabel("speaker", rotation=0, ha="right", va="center", fontsize=7)
+    ax.set_ylabel(gettext("speaker"), rotation=0, ha="right", va="center", fontsize=7)
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.4), fontsize=7, frameon=False, ncol=1)
 
 
@@ -565,7 +668,7 @@ def timeline_figure(
     *,
     frames: tuple[np.ndarray, np.ndarray] | None = None,
     pauses: Sequence[Sequence[float]] = (),
-    note: str = FOOTNOTE,
+    note: str | Promise = FOOTNOTE,
     speakers: Sequence[str] | None = None,
 ) -> Figure:
     fig = _figure(9.0, (3.8 if frames is None else 5.2) + (0.5 if speakers is not None else 0.0))
@@ -594,8 +697,8 @@ def timeline_figure(
             bottom = bottom + seg_probs[:, i]
     ax.set_xlim(0, max(duration_s, 1.0))
     ax.set_ylim(0, 1)
-    ax.set_ylabel("segment scores")
-    handles = [Patch(color=PALETTE[e], label=e) for e in EMOTIONS]
+    ax.set_ylabel(gettext("segment scores"))
+    handles = [Patch(color=PALETTE[e], label=emotion_name(e)) for e in EMOTIONS]
     if len(pauses):
         for a in axes:
             pause_spans(a, pauses)
@@ -607,8 +710,8 @@ def timeline_figure(
         for i, name in enumerate(EMOTIONS):
             fx.plot(times, probs[:, i], color=PALETTE[name], linewidth=0.8)
         fx.set_ylim(0, 1)
-        fx.set_ylabel("frame scores (20 ms)")
-    axes[-1].set_xlabel("time in the recording (s); gaps are silence or the other speaker")
+        fx.set_ylabel(gettext("frame scores (20 ms)"))
+    axes[-1].set_xlabel(gettext("time in the recording (s); gaps are silence or the other speaker"))
     _note(fig, note)
     return fig
 
@@ -620,13 +723,13 @@ def timeline_svg(segments: Sequence[Sequence[float]], duration_s: float, **kwarg
     return _svg(timeline_figure(segments, duration_s, **kwargs))
 
 
-def bars_svg(scores: Sequence[float], *, note: str = FOOTNOTE) -> bytes:
+def bars_svg(scores: Sequence[float], *, note: str | Promise = FOOTNOTE) -> bytes:
     """The nine scores of one recording."""
     fig = _figure(6.0, 2.8)
     ax = fig.add_subplot()
-    ax.barh(list(EMOTIONS)[::-1], list(scores)[::-1], color=[PALETTE[e] for e in EMOTIONS][::-1])
+    ax.barh(emotion_names()[::-1], list(scores)[::-1], color=[PALETTE[e] for e in EMOTIONS][::-1])
     ax.set_xlim(0, 1)
-    ax.set_xlabel("probability")
+    ax.set_xlabel(gettext("probability"))
     ax.grid(axis="x", alpha=0.3)
     _note(fig, note)
     return _svg(fig)

@@ -4,30 +4,44 @@ dashboard shows."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 
 from accounts.models import Profile, profile_of
 from patients.models import Patient
 from ser.engine.labels import EMOTIONS
+from ser.engine.messages import gettext_noop, render
 from ser.engine.notices import DISCLAIMER, TEST_MODEL_WARNING
 
 from .restrictions import WORDS
 from .trends import Flag, Provenance, Trend, VoiceBand, patient_trend
 
 
-def range_words(first: date | None, last: date | None) -> str:
-    """A date range in words, as the dashboard and every report say it."""
+def range_message(
+    first: date | None, last: date | None, *, fmt: Callable[[date], str] = date.isoformat
+) -> dict[str, Any]:
+    """A date range in words, kept translatable ({"msgid", "params"}; ser.engine.messages)."""
     if first is None and last is None:
-        return "all sessions"
+        return {"msgid": gettext_noop("all sessions"), "params": {}}
     if first is None:
-        return f"sessions up to {last:%Y-%m-%d}"
+        return {"msgid": gettext_noop("sessions up to %(last)s"), "params": {"last": fmt(last)}}  # type: ignore[arg-type]
     if last is None:
-        return f"sessions from {first:%Y-%m-%d}"
-    return f"sessions from {first:%Y-%m-%d} to {last:%Y-%m-%d}"
+        return {"msgid": gettext_noop("sessions from %(first)s"), "params": {"first": fmt(first)}}
+    return {
+        "msgid": gettext_noop("sessions from %(first)s to %(last)s"),
+        "params": {"first": fmt(first), "last": fmt(last)},
+    }
+
+
+def range_words(first: date | None, last: date | None) -> str:
+    """A date range in words, as the dashboard and every report say it (in the active language)."""
+    return render(range_message(first, last, fmt=lambda d: date_format(d, "SHORT_DATE_FORMAT")), gettext)
 
 
 @dataclass(frozen=True)
@@ -60,7 +74,7 @@ class ReportRow:
 
     @property
     def restriction_words(self) -> str:
-        return WORDS[self.restriction]
+        return str(WORDS[self.restriction])
 
 
 @dataclass(frozen=True)
@@ -106,13 +120,13 @@ class TrendReport:
     @property
     def baseline_words(self) -> str:
         """The baseline definition in words, with the band when there is one."""
-        words = f"Baseline: {self.trend.baseline_note}."
+        words = gettext("Baseline: %(baseline)s.") % {"baseline": self.trend.baseline_note}
         if self.trend.band is not None:
             low, high = self.trend.band
-            words += (
-                " The usual range for this patient is the baseline sessions' own distance from the "
-                f"baseline, mean ± 2 SD: {low:.3f} to {high:.3f}."
-            )
+            words += " " + gettext(
+                "The usual range for this patient is the baseline sessions' own distance from the "
+                "baseline, mean ± 2 SD: %(low)s to %(high)s."
+            ) % {"low": f"{low:.3f}", "high": f"{high:.3f}"}
         if self.trend.restriction_note:
             words += " " + self.trend.restriction_note
         return words
@@ -120,8 +134,9 @@ class TrendReport:
     @property
     def notices(self) -> list[str]:
         """Said on every page or at the top of every file: the test-checkpoint warning when it
-        applies, and always the disclaimer."""
-        return [TEST_MODEL_WARNING, DISCLAIMER] if self.is_test_model else [DISCLAIMER]
+        applies, and always the disclaimer (in the active language)."""
+        notices = [TEST_MODEL_WARNING, DISCLAIMER] if self.is_test_model else [DISCLAIMER]
+        return [gettext(n) for n in notices]
 
     def filename(self, extension: str) -> str:
         """A file name without the patient's name (it lands in download folders and mail)."""

@@ -14,24 +14,33 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
+from django.utils.functional import Promise
+from django.utils.translation import gettext, ngettext, pgettext
+from django.utils.translation import gettext_lazy as _
 
 MIX, CHANNEL, VOICE, MIXED = "mix", "channel", "voice", "mixed"
 RESTRICTIONS = (MIX, CHANNEL, VOICE, MIXED)
 
 # As a column or badge says it.
-WORDS: dict[str, str] = {
-    MIX: "Both speakers",
-    CHANNEL: "Patient's channel",
-    VOICE: "Patient only (voice)",
-    MIXED: "Mixed (recordings differ)",
+WORDS: dict[str, Promise] = {
+    MIX: _("Both speakers"),
+    CHANNEL: _("Patient's channel"),
+    VOICE: _("Patient only (voice)"),
+    MIXED: _("Mixed (recordings differ)"),
 }
 # Inside a sentence.
-PHRASES: dict[str, str] = {
-    MIX: "both speakers",
-    CHANNEL: "the patient's channel",
-    VOICE: "patient only by voice",
-    MIXED: "recordings restricted in different ways",
+PHRASES: dict[str, Promise] = {
+    MIX: _("both speakers"),
+    CHANNEL: _("the patient's channel"),
+    VOICE: _("patient only by voice"),
+    MIXED: _("recordings restricted in different ways"),
 }
+
+
+def join(items: Iterable[object]) -> str:
+    """Items of a list inside a sentence (session numbers, phrases), with the active language's
+    separator: "4, 5, 6" or "4、5、6"."""
+    return pgettext("list separator", ", ").join(str(i) for i in items)
 
 
 def of_analysis(channel: str, channels: int) -> str:
@@ -76,10 +85,6 @@ def comparable(restrictions: Sequence[str], baseline: str) -> np.ndarray:
     return np.array([r == baseline for r in restrictions], bool)
 
 
-def _sessions(numbers: Sequence[int]) -> str:
-    return ("Session " if len(numbers) == 1 else "Sessions ") + ", ".join(str(n) for n in numbers)
-
-
 def note(
     restrictions: Sequence[str],
     numbers: Sequence[int],
@@ -89,17 +94,30 @@ def note(
     """In plain words, which sessions' drift is not compared and why ("" when all are)."""
     baseline = of_baseline(by_restriction)
     if baseline == MIXED:
-        parts = "; ".join(f"{_sessions(ns).lower()}: {PHRASES[r]}" for r, ns in by_restriction.items())
-        return (
-            f"The baseline sessions were restricted differently ({parts}), so no session's drift is "
-            "compared with it. Choose baseline sessions restricted the same way."
+        parts = pgettext("list separator", "; ").join(
+            ngettext("session %(numbers)s: %(how)s", "sessions %(numbers)s: %(how)s", len(ns))
+            % {"numbers": join(ns), "how": PHRASES[r]}
+            for r, ns in by_restriction.items()
         )
+        return gettext(
+            "The baseline sessions were restricted differently (%(parts)s), so no session's drift is "
+            "compared with it. Choose baseline sessions restricted the same way."
+        ) % {"parts": parts}
     apart = [i for i in range(len(numbers)) if not is_comparable[i]]
     if not baseline or not apart:
         return ""
-    others = ", ".join(dict.fromkeys(PHRASES[restrictions[i]] for i in apart))
-    one = len(apart) == 1
+    params = {
+        "numbers": join([numbers[i] for i in apart]),
+        "others": join(dict.fromkeys(str(PHRASES[restrictions[i]]) for i in apart)),
+        "baseline": PHRASES[baseline],
+    }
     return (
-        f"{_sessions([numbers[i] for i in apart])} {'was' if one else 'were'} restricted differently from "
-        f"the baseline ({others} vs {PHRASES[baseline]}): {'its' if one else 'their'} drift is not compared."
+        ngettext(
+            "Session %(numbers)s was restricted differently from the baseline (%(others)s vs "
+            "%(baseline)s): its drift is not compared.",
+            "Sessions %(numbers)s were restricted differently from the baseline (%(others)s vs "
+            "%(baseline)s): their drift is not compared.",
+            len(apart),
+        )
+        % params
     )

@@ -15,11 +15,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from audit import services as audit
 from audit.models import AuditEvent
 from patients.models import Patient
+from ser.engine.messages import gettext_noop, render
 
 from .models import ReportExport
 from .report import TrendReport, trend_report
@@ -39,6 +41,9 @@ EXTENSIONS: dict[str, str] = {
 }
 
 
+QUEUE_DOWN = gettext_noop("The report could not be queued (the task queue is unreachable). Try again later.")
+
+
 @dataclass(frozen=True)
 class ExportFile:
     export: ReportExport
@@ -49,7 +54,7 @@ class ExportFile:
 
 def _check_range(date_from: date | None, date_to: date | None) -> None:
     if date_from and date_to and date_from > date_to:
-        raise ValidationError({"date_to": "The end of the range is before its start."})
+        raise ValidationError({"date_to": gettext("The end of the range is before its start.")})
 
 
 def report_render(*, report: TrendReport, fmt: str, page_size: str = ReportExport.PageSize.A4) -> bytes:
@@ -81,9 +86,9 @@ def report_export(
 ) -> ExportFile:
     """Render a report for download and record that it left: who, which patient, range, format."""
     if fmt not in ReportExport.Format.values:
-        raise ValidationError({"format": "Choose pdf, csv or fhir."})
+        raise ValidationError({"format": gettext("Choose pdf, csv or fhir.")})
     if page_size not in ReportExport.PageSize.values:
-        raise ValidationError({"page_size": "Choose a4 or letter."})
+        raise ValidationError({"page_size": gettext("Choose a4 or letter.")})
     _check_range(date_from, date_to)
     report = trend_report(patient=patient, date_from=date_from, date_to=date_to, variant=variant)
     content = report_render(report=report, fmt=fmt, page_size=page_size)
@@ -102,11 +107,13 @@ def report_export(
         status=ReportExport.Status.DONE,
         finished_at=timezone.now(),
     )
+    with translation.override("en"):  # the audit trail is in English, whoever reads the page
+        span = report.range_words
     audit.record(
         AuditEvent.Action.EXPORT,
         export,
         user=user,
-        detail=f"{fmt} download, {report.range_words}, {len(report.rows)} session(s)",
+        detail=f"{fmt} download, {span}, {len(report.rows)} session(s)",
     )
     return ExportFile(export, content, CONTENT_TYPES[fmt], report.filename(EXTENSIONS[fmt]))
 
@@ -136,10 +143,10 @@ def report_push(
     task is sent after commit; a broker that is down leaves the export queued, and it says so."""
     if not push_configured():
         raise ValidationError(
-            {"destination": "No FHIR server is configured for this clinic (FHIR_BASE_URL)."}
+            {"destination": gettext("No FHIR server is configured for this clinic (FHIR_BASE_URL).")}
         )
     if page_size not in ReportExport.PageSize.values:
-        raise ValidationError({"page_size": "Choose a4 or letter."})
+        raise ValidationError({"page_size": gettext("Choose a4 or letter.")})
     _check_range(date_from, date_to)
     export = ReportExport.objects.create(
         patient=patient,
@@ -161,8 +168,10 @@ def _send(export_id: str) -> None:
         current_app.send_task(PUSH_TASK, args=(export_id,))
     except Exception as exc:
         log.error("could not queue report push %s (%s)", export_id, type(exc).__name__)
+        reason = {"msgid": QUEUE_DOWN, "params": {}}
         ReportExport.objects.filter(pk=export_id, status=ReportExport.Status.QUEUED).update(
             status=ReportExport.Status.FAILED,
-            error="The report could not be queued (the task queue is unreachable). Try again later.",
+            error=render(reason),
+            error_message=reason,
             finished_at=timezone.now(),
         )

@@ -7,6 +7,8 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
+from ser.engine.messages import gettext_noop
+
 from . import push
 
 log = logging.getLogger(__name__)
@@ -25,7 +27,12 @@ def export_push(self, export_id: str) -> None:  # type: ignore[no-untyped-def]
     except push.TransientPushError as exc:
         if exc.attempts >= max_attempts:
             push.export_fail(
-                export_id=export_id, reason=f"{exc} Gave up after {exc.attempts} attempts; nothing was sent."
+                export_id=export_id,
+                reason=push.message(
+                    gettext_noop("%(reason)s Gave up after %(attempts)s attempts; nothing was sent."),
+                    reason=exc.reason,
+                    attempts=exc.attempts,
+                ),
             )
             return
         base = float(getattr(settings, "FHIR_PUSH_RETRY_S", 30))
@@ -34,7 +41,10 @@ def export_push(self, export_id: str) -> None:  # type: ignore[no-untyped-def]
     except Exception as exc:
         push.export_fail(
             export_id=export_id,
-            reason=f"Sending failed unexpectedly; the team has been notified. ({type(exc).__name__})",
+            reason=push.message(
+                gettext_noop("Sending failed unexpectedly; the team has been notified. (%(error)s)"),
+                error=type(exc).__name__,
+            ),
         )
         raise
 

@@ -13,6 +13,7 @@ import numpy as np
 from django.conf import settings
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from patients.models import Patient
 from ser.engine.labels import EMOTIONS
@@ -32,6 +33,11 @@ class Flag:
     title: str
     detail: str
     sessions: tuple[int, ...]  # session numbers concerned
+
+    @property
+    def numbers(self) -> str:
+        """The session numbers in a sentence, in the active language ("4, 5, 6" or "4、5、6")."""
+        return restriction.join(self.sessions)
 
 
 @dataclass(frozen=True)
@@ -341,18 +347,48 @@ def _voice_flags(trend: Trend) -> list[Flag]:
         side = "above" if (last > band.high).all() else "below" if (last < band.low).all() else ""
         if not side:
             continue
-        values = ", ".join(f"{v:.{m.decimals}f}" for v in last)
-        flags.append(
-            Flag(
-                f"voice-{key}",
-                f"{m.label} {side} this patient's usual range",
-                f"In each of the last {k} session(s) the {m.label[0].lower()}{m.label[1:]} was {side} the "
-                f"usual {band.low:.{m.decimals}f}–{band.high:.{m.decimals}f} {m.unit} (baseline mean ± "
-                f"{settings.VOICE_BAND_SD:g} SD, at least ± {settings.VOICE_BAND_MIN_REL:.0%} of the mean): "
-                f"{values} {m.unit}. For review, not a diagnosis.",
-                tuple(trend.numbers[-k:]),
+        label = gettext(m.label)
+        fmt = f"{{:.{m.decimals}f}}"
+        params = {
+            "measure": label,
+            "measure_lower": label[0].lower() + label[1:],
+            "k": k,
+            "low": fmt.format(band.low),
+            "high": fmt.format(band.high),
+            "unit": m.unit,
+            "sd": f"{settings.VOICE_BAND_SD:g}",
+            "rel": f"{settings.VOICE_BAND_MIN_REL:.0%}",
+            "values": restriction.join(fmt.format(v) for v in last),
+        }
+        if side == "above":
+            title = gettext("%(measure)s above this patient's usual range") % params
+            detail = (
+                ngettext(
+                    "In the last session the %(measure_lower)s was above the usual %(low)s–%(high)s %(unit)s "
+                    "(baseline mean ± %(sd)s SD, at least ± %(rel)s of the mean): %(values)s %(unit)s. For "
+                    "review, not a diagnosis.",
+                    "In each of the last %(k)s sessions the %(measure_lower)s was above the usual "
+                    "%(low)s–%(high)s %(unit)s (baseline mean ± %(sd)s SD, at least ± %(rel)s of the mean): "
+                    "%(values)s %(unit)s. For review, not a diagnosis.",
+                    k,
+                )
+                % params
             )
-        )
+        else:
+            title = gettext("%(measure)s below this patient's usual range") % params
+            detail = (
+                ngettext(
+                    "In the last session the %(measure_lower)s was below the usual %(low)s–%(high)s %(unit)s "
+                    "(baseline mean ± %(sd)s SD, at least ± %(rel)s of the mean): %(values)s %(unit)s. For "
+                    "review, not a diagnosis.",
+                    "In each of the last %(k)s sessions the %(measure_lower)s was below the usual "
+                    "%(low)s–%(high)s %(unit)s (baseline mean ± %(sd)s SD, at least ± %(rel)s of the mean): "
+                    "%(values)s %(unit)s. For review, not a diagnosis.",
+                    k,
+                )
+                % params
+            )
+        flags.append(Flag(f"voice-{key}", title, detail, tuple(trend.numbers[-k:])))
     return flags
 
 
@@ -361,17 +397,22 @@ def _baseline_mask(trend: Trend, patient: Patient) -> tuple[np.ndarray, str]:
     if patient.baseline_mode == Patient.Baseline.FIRST_N:
         n = max(1, patient.baseline_n)
         mask[:n] = True
-        return mask, f"mean of the first {min(n, trend.count)} analysed session(s)"
+        shown = min(n, trend.count)
+        return mask, ngettext(
+            "mean of the first %(n)s analysed session", "mean of the first %(n)s analysed sessions", shown
+        ) % {"n": shown}
     chosen = {str(pk) for pk in patient.baseline_sessions.values_list("id", flat=True)}
     mask = np.array([sid in chosen for sid in trend.session_ids], bool)
     if not mask.any():
         mask[:1] = True
-        return mask, "the chosen sessions have no analysis in this model variant; using the first session"
+        return mask, gettext(
+            "the chosen sessions have no analysis in this model variant; using the first session"
+        )
     if patient.baseline_mode == Patient.Baseline.SESSION:
-        return mask, f"session {trend.numbers[int(np.argmax(mask))]}"
-    return mask, "mean of sessions " + ", ".join(
-        str(n) for n, m in zip(trend.numbers, mask, strict=True) if m
-    )
+        return mask, gettext("session %(number)s") % {"number": trend.numbers[int(np.argmax(mask))]}
+    return mask, gettext("mean of sessions %(numbers)s") % {
+        "numbers": restriction.join(n for n, m in zip(trend.numbers, mask, strict=True) if m)
+    }
 
 
 def _drift(trend: Trend, patient: Patient) -> None:
@@ -391,9 +432,11 @@ def _drift(trend: Trend, patient: Patient) -> None:
         mean, sd = float(own.mean()), float(own.std(ddof=1))
         trend.band = (max(0.0, mean - 2 * sd), mean + 2 * sd)
     elif trend.baseline_restriction == restriction.MIXED:
-        note += " (no band: the baseline sessions were restricted differently)"
+        note = gettext("%(baseline)s (no band: the baseline sessions were restricted differently)") % {
+            "baseline": note
+        }
     else:
-        note += " (the band needs at least two baseline sessions)"
+        note = gettext("%(baseline)s (the band needs at least two baseline sessions)") % {"baseline": note}
     trend.baseline_note = note
 
 
@@ -408,10 +451,17 @@ def _flags(trend: Trend) -> list[Flag]:
             flags.append(
                 Flag(
                     "rising-distress",
-                    "Sad + fearful share rising",
-                    f"Over the last {k} sessions the combined sad and fearful share went from "
-                    f"{distress[0]:.0%} to {distress[-1]:.0%} (threshold: a rise of "
-                    f"{settings.FLAG_TREND_MIN_RISE:.0%} with an upward trend).",
+                    gettext("Sad + fearful share rising"),
+                    gettext(
+                        "Over the last %(k)s sessions the combined sad and fearful share went from "
+                        "%(first)s to %(last)s (threshold: a rise of %(rise)s with an upward trend)."
+                    )
+                    % {
+                        "k": k,
+                        "first": f"{distress[0]:.0%}",
+                        "last": f"{distress[-1]:.0%}",
+                        "rise": f"{settings.FLAG_TREND_MIN_RISE:.0%}",
+                    },
                     tuple(trend.numbers[-k:]),
                 )
             )
@@ -421,9 +471,15 @@ def _flags(trend: Trend) -> list[Flag]:
             flags.append(
                 Flag(
                     "drift",
-                    "Voice drift beyond this patient's usual range",
-                    f"{len(beyond)} session(s) are further from the baseline than the baseline sessions "
-                    f"themselves usually are (above {trend.band[1]:.3g}, the baseline mean + 2 SD).",
+                    gettext("Voice drift beyond this patient's usual range"),
+                    ngettext(
+                        "%(n)s session is further from the baseline than the baseline sessions "
+                        "themselves usually are (above %(high)s, the baseline mean + 2 SD).",
+                        "%(n)s sessions are further from the baseline than the baseline sessions "
+                        "themselves usually are (above %(high)s, the baseline mean + 2 SD).",
+                        len(beyond),
+                    )
+                    % {"n": len(beyond), "high": f"{trend.band[1]:.3g}"},
                     tuple(trend.numbers[i] for i in beyond),
                 )
             )
@@ -433,9 +489,15 @@ def _flags(trend: Trend) -> list[Flag]:
         flags.append(
             Flag(
                 "low-speech",
-                "Little speech analysed — less reliable",
-                f"{len(low)} session(s) had under {settings.FLAG_MIN_SPEECH_S:.0f} s of speech analysed; "
-                "their scores rest on little evidence.",
+                gettext("Little speech analysed — less reliable"),
+                ngettext(
+                    "%(n)s session had under %(seconds)s s of speech analysed; its scores rest on "
+                    "little evidence.",
+                    "%(n)s sessions had under %(seconds)s s of speech analysed; their scores rest on "
+                    "little evidence.",
+                    len(low),
+                )
+                % {"n": len(low), "seconds": f"{settings.FLAG_MIN_SPEECH_S:.0f}"},
                 tuple(trend.numbers[i] for i in low),
             )
         )

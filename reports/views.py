@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from audit.models import AuditEvent
@@ -86,7 +87,9 @@ def patient_dashboard(request: HttpRequest, pk: str) -> HttpResponse:
     range_form, date_from, date_to = _range(request)
     if range_form.is_bound and not range_form.is_valid():
         messages.error(
-            request, "The date range was not applied (showing all sessions): " + " ".join(_errors(range_form))
+            request,
+            gettext("The date range was not applied (showing all sessions): %(errors)s")
+            % {"errors": " ".join(_errors(range_form))},
         )
     full = patient_trend(patient=patient, variant=request.GET.get("variant"))
     trend = full.within(date_from, date_to)
@@ -197,7 +200,9 @@ def patient_export(request: HttpRequest, pk: str, fmt: str) -> HttpResponse:
         raise Http404("No such report format.")
     form = ExportForm(request.GET)
     if not form.is_valid():
-        messages.error(request, "The report was not made: " + " ".join(_errors(form)))
+        messages.error(
+            request, gettext("The report was not made: %(errors)s") % {"errors": " ".join(_errors(form))}
+        )
         return redirect("reports:dashboard", pk=patient.pk)
     out = services.report_export(
         patient=patient,
@@ -218,7 +223,9 @@ def patient_export_push(request: HttpRequest, pk: str) -> HttpResponse:
     patient = owned(Patient.objects, pk, detail="export push")
     form = ExportForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "The report was not sent: " + " ".join(_errors(form)))
+        messages.error(
+            request, gettext("The report was not sent: %(errors)s") % {"errors": " ".join(_errors(form))}
+        )
         return redirect("reports:dashboard", pk=patient.pk)
     try:
         services.report_push(
@@ -232,7 +239,7 @@ def patient_export_push(request: HttpRequest, pk: str) -> HttpResponse:
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(
-            request, "The report is queued for the clinic's record system. See the history below."
+            request, gettext("The report is queued for the clinic's record system. See the history below.")
         )
     return redirect(f"{reverse('reports:dashboard', args=[patient.pk])}#exports")
 
@@ -288,8 +295,8 @@ def patient_baseline(request: HttpRequest, pk: str) -> HttpResponse:
     else:
         messages.error(
             request,
-            "The baseline was not changed: "
-            + " ".join(str(e) for errs in form.errors.values() for e in errs),
+            gettext("The baseline was not changed: %(errors)s")
+            % {"errors": " ".join(str(e) for errs in form.errors.values() for e in errs)},
         )
     # Back to the dashboard as it was (range, classes, chosen session), never anywhere else.
     back = _dashboard_query(QueryDict(request.POST.get("back", "")))

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from django.utils.functional import Promise
+from django.utils.translation import gettext
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
@@ -76,7 +78,7 @@ def voice_figure(
     *,
     pauses: Sequence[Sequence[float]] = (),
     pitch_range: tuple[float, float] = (75.0, 500.0),
-    note: str = plots.FOOTNOTE,
+    note: str | Promise = plots.FOOTNOTE,
 ) -> Figure:
     fig = plots._figure(9.0, 4.4)
     top, bottom = fig.subplots(2, 1, sharex=True)
@@ -88,17 +90,17 @@ def voice_figure(
         ax.grid(alpha=0.3)
     top.plot(t, f0, color=F0_COLOUR, linewidth=0.9)
     top.set_ylim(*_limits(f0, 1, 99, floor=pitch_range[0] * 0.9, ceiling=pitch_range[1] * 1.05))
-    top.set_ylabel("pitch F0 (Hz)")
+    top.set_ylabel(gettext("pitch F0 (Hz)"))
     if not np.isfinite(f0).any():
-        top.text(0.5, 0.5, "no voiced speech", transform=top.transAxes, ha="center", color="#52606d")
+        top.text(0.5, 0.5, gettext("no voiced speech"), transform=top.transAxes, ha="center", color="#52606d")
     bottom.plot(t, db, color=INTENSITY_COLOUR, linewidth=0.9)
     bottom.set_ylim(*_limits(db, 1, 99.5, floor=-50.0, ceiling=140.0))
-    bottom.set_ylabel("intensity (dB)")
+    bottom.set_ylabel(gettext("intensity (dB)"))
     bottom.set_xlim(0, span)
-    bottom.set_xlabel("time in the recording (s); lines break at silence and unvoiced speech")
+    bottom.set_xlabel(gettext("time in the recording (s); lines break at silence and unvoiced speech"))
     handles: list[Any] = [
-        Line2D([], [], color=F0_COLOUR, label="pitch (F0)"),
-        Line2D([], [], color=INTENSITY_COLOUR, label="intensity"),
+        Line2D([], [], color=F0_COLOUR, label=gettext("pitch (F0)")),
+        Line2D([], [], color=INTENSITY_COLOUR, label=gettext("intensity")),
     ]
     if len(pauses):
         handles.append(plots.pause_handle())

@@ -7,19 +7,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from django.utils.functional import Promise
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from ser.engine.voice import MEASURES
 
 from .plots import LOUDNESS_NOTE as INTENSITY_NOTE
 from .trends import Trend
 
-EMPTY = (
+EMPTY: Promise = _(
     "No voice measures yet for these sessions: they are computed with each new analysis; an "
     "administrator can run manage.py voice_recompute for older ones."
 )
-NO_BAND = "needs two baseline sessions"
+NO_BAND: Promise = _("needs two baseline sessions")
 SIDES = ("above", "below")  # where a value outside its usual range lies (the API's enum)
-STATES = {"within": "within usual range", "above": "above usual range", "below": "below usual range"}
+STATES: dict[str, Promise] = {
+    "within": pgettext_lazy("voice measure", "within usual range"),
+    "above": pgettext_lazy("voice measure", "above usual range"),
+    "below": pgettext_lazy("voice measure", "below usual range"),
+}
+BASELINE_STATE: Promise = pgettext_lazy("voice measure", "baseline session")
 
 
 @dataclass(frozen=True)
@@ -53,23 +61,24 @@ def voice_table(trend: Trend) -> list[VoiceRow]:
         side = ""
         if band is not None and np.isfinite(v):
             side = beyond.get(m.key, "within")
-        state = STATES.get(side, "")
+        state = str(STATES.get(side, ""))
         if side and is_baseline:
-            side, state = "", "baseline session"
-        help_text = m.help[0].upper() + m.help[1:] + "."
+            side, state = "", str(BASELINE_STATE)
+        what = gettext(m.help)  # the engine's words, translated where the catalogue has them
+        help_text = gettext("%(what)s.") % {"what": what[0].upper() + what[1:]}
         if m.group == "loudness" and m.unit == "dB":
-            help_text += " " + INTENSITY_NOTE
+            help_text += " " + str(INTENSITY_NOTE)
         out.append(
             VoiceRow(
                 key=m.key,
-                label=m.label,
+                label=gettext(m.label),
                 unit=m.unit,
                 help=help_text,
                 value=_number(v, m.decimals, m.unit) if np.isfinite(v) else "—",
                 band=(
                     f"{band.low:.{m.decimals}f}–{band.high:.{m.decimals}f} {m.unit}"
                     if band is not None
-                    else NO_BAND
+                    else str(NO_BAND)
                 ),
                 state=state,
                 side=side,

@@ -9,6 +9,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http.response import HttpResponseBase
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
@@ -80,11 +82,13 @@ class UploadInputSerializer(serializers.Serializer):
         child=serializers.FileField(allow_empty_file=True),
         min_length=1,
         max_length=MAX_FILES_PER_UPLOAD,
-        help_text="One or more audio files (WAV, MP3, M4A, FLAC, OGG); repeat the field for several. "
-        "Each becomes a recording of this session with its own analysis.",
+        help_text=_(
+            "One or more audio files (WAV, MP3, M4A, FLAC, OGG); repeat the field for several. "
+            "Each becomes a recording of this session with its own analysis."
+        ),
     )
     consent_confirmed = serializers.BooleanField(
-        help_text="Must be true: the patient consented to these recordings being analysed."
+        help_text=_("Must be true: the patient consented to these recordings being analysed.")
     )
     channel = serializers.ChoiceField(choices=Recording.Channel.choices, default=Recording.Channel.MIX)
     granularity = serializers.ChoiceField(
@@ -213,7 +217,7 @@ class RecordingDetailApi(APIView):
                 "reason",
                 str,
                 enum=["consent_withdrawn"],
-                description="consent_withdrawn records that the patient withdrew consent.",
+                description=_("consent_withdrawn records that the patient withdrew consent."),
             )
         ],
         responses={204: None},
@@ -222,7 +226,7 @@ class RecordingDetailApi(APIView):
         """The recording, its analyses and stored files (after commit)."""
         reason = request.query_params.get("reason", "")
         if reason not in ("", "consent_withdrawn"):  # checked first: a refused call audits no delete
-            raise exceptions.ValidationError({"reason": ["Leave it out, or use consent_withdrawn."]})
+            raise exceptions.ValidationError({"reason": [gettext("Leave it out, or use consent_withdrawn.")]})
         withdrawn = reason == "consent_withdrawn"
         recording = owned(
             Recording.objects.select_related("session"),
@@ -267,8 +271,9 @@ class SpeakersInputSerializer(serializers.Serializer):
     therapist_voice = serializers.ChoiceField(
         choices=["A", "B", ""],
         allow_blank=True,
-        help_text='Which voice is the therapist\'s: "A", "B", or "" when neither is (all speech is the '
-        "patient's).",
+        help_text=_(
+            'Which voice is the therapist\'s: "A", "B", or "" when neither is (all speech is the patient\'s).'
+        ),
     )
 
 
@@ -303,7 +308,8 @@ class AnalysisFileApi(APIView):
             ),
             (200, "audio/wav"): OpenApiResponse(OpenApiTypes.BINARY, description="processed_audio.wav"),
             (206, "audio/wav"): OpenApiResponse(
-                OpenApiTypes.BINARY, description="processed_audio.wav: the one byte range asked for (Range)"
+                OpenApiTypes.BINARY,
+                description=_("processed_audio.wav: the one byte range asked for (Range)"),
             ),
         },
     )

@@ -18,12 +18,14 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from audit import services as audit
 from audit.models import AuditEvent
 from ser.engine import voice as voice_measures
 from ser.engine.audio import AudioError
 from ser.engine.labels import EMOTIONS
+from ser.engine.messages import gettext_noop, render, said
 from ser.engine.pipeline import SpeakerSetup, aggregate, voice_of_processed
 from ser.engine.speakers import (
     PATIENT,
@@ -53,19 +55,26 @@ def profile_of(recording: Recording) -> VoiceProfile | None:
     return VoiceProfile.objects.filter(user_id=recording.session.patient.owner_id).first()
 
 
-def speaker_setup(recording: Recording) -> tuple[SpeakerSetup, VoiceProfile | None, list[str]]:
+def speaker_setup(recording: Recording) -> tuple[SpeakerSetup, VoiceProfile | None, list[dict[str, Any]]]:
     """What the pipeline needs for a "voice" recording: the process's speaker encoder (loaded on
     the first voice recording a worker process analyses, as the emotion model is on its first
     task: see ser/tasks.py) and the owner's profile, when it was made with this same speaker model
-    (embeddings of another model are not comparable); notes say why a profile was not used.
+    (embeddings of another model are not comparable); notes (stored messages, {"msgid", "params"})
+    say why a profile was not used.
     Raises SpeakerModelUnavailableError."""
     encoder: SpeakerEncoder = runtime.get_speaker_encoder()
     profile = profile_of(recording)
-    notes: list[str] = []
+    notes: list[dict[str, Any]] = []
     if profile is not None and profile.model_revision != encoder.info.revision:
         notes.append(
-            "The therapist's voice profile was made with another speaker model "
-            f"({profile.model_name}, {profile.model_revision}); it was not used. Enrol again to use it."
+            said(
+                gettext_noop(
+                    "The therapist's voice profile was made with another speaker model (%(model)s, "
+                    "%(revision)s); it was not used. Enrol again to use it."
+                ),
+                model=profile.model_name,
+                revision=profile.model_revision,
+            )
         )
         profile = None
     embedding = profile.embedding_array() if profile is not None else None
@@ -142,10 +151,10 @@ def speakers_name(*, analysis: EmotionAnalysis, therapist_voice: str, actor: Any
     stored = speakers.get("segments") or []
     if analysis.channel != Recording.Channel.VOICE or len(stored) != len(analysis.segments) or not stored:
         raise SpeakersNotNameable(
-            "This analysis was not made 'patient only (voice)': there are no voices to name."
+            gettext("This analysis was not made 'patient only (voice)': there are no voices to name.")
         )
     if therapist_voice not in ("", *VOICES):
-        raise SpeakersNotNameable({"therapist_voice": "Choose A, B, or neither (empty)."})
+        raise SpeakersNotNameable({"therapist_voice": gettext("Choose A, B, or neither (empty).")})
     bounds = [(float(row[0]), float(row[1])) for row in analysis.segments]
     voices = [str(row[1]) for row in stored]
     margins = [float(row[3]) for row in stored]
@@ -153,11 +162,16 @@ def speakers_name(*, analysis: EmotionAnalysis, therapist_voice: str, actor: Any
     keep = np.array([s == PATIENT for s in labels])
     if not keep.any():
         raise SpeakersNotNameable(
-            f"With voice {therapist_voice} as yours, no speech is left that is the patient's "
-            "(the rest is too short or too unclear to tell); nothing was changed."
+            gettext(
+                "With voice %(voice)s as yours, no speech is left that is the patient's "
+                "(the rest is too short or too unclear to tell); nothing was changed."
+            )
+            % {"voice": therapist_voice}
         )
     if not analysis.segment_embeddings_file:
-        raise SpeakersNotNameable("The segment embeddings of this analysis were not kept; analyse it again.")
+        raise SpeakersNotNameable(
+            gettext("The segment embeddings of this analysis were not kept; analyse it again.")
+        )
     with analysis.segment_embeddings_file.open("rb") as f, np.load(f) as npz:
         embeddings = npz["embeddings"].astype(np.float32)
     probs = np.array([row[2:] for row in analysis.segments], dtype=np.float64)
@@ -174,7 +188,7 @@ def speakers_name(*, analysis: EmotionAnalysis, therapist_voice: str, actor: Any
             voice = spread_voice_rows(result.to_json(), labels)
             voice_doc = voice_measures.document(result)
         else:
-            voice, voice_doc = voice_measures.unavailable(reason), {"error": reason}
+            voice, voice_doc = voice_measures.unavailable(reason), {"error": render(reason)}
 
     seconds = {
         s: round(sum(b - a for (a, b), x in zip(bounds, labels, strict=True) if x == s), 2) for s in SPEAKERS
@@ -239,11 +253,14 @@ def speakers_name(*, analysis: EmotionAnalysis, therapist_voice: str, actor: Any
 
 def _patient_voice(
     analysis: EmotionAnalysis, bounds: list[tuple[float, float]], keep: np.ndarray
-) -> tuple[Any, str]:
+) -> tuple[Any, dict[str, Any]]:
     """The voice measures of the patient's segments from the stored processed audio (the other
-    segments make the gaps they fall in turns, not pauses), or None and why not."""
+    segments make the gaps they fall in turns, not pauses), or None and why not (a stored
+    message, {"msgid", "params"})."""
     if not analysis.audio_file:
-        return None, "The processed audio was not kept, so the patient's voice could not be measured."
+        return None, said(
+            gettext_noop("The processed audio was not kept, so the patient's voice could not be measured.")
+        )
     patient = [b for b, k in zip(bounds, keep, strict=True) if k]
     others = [b for b, k in zip(bounds, keep, strict=True) if not k]
     with tempfile.TemporaryDirectory(prefix="ser-speakers-") as tmp:
@@ -257,12 +274,17 @@ def _patient_voice(
                         settings.SER_VOICE_MAX_PAUSE_S,
                         others=others,
                     ),
-                    "",
+                    {},
                 )
         except FileNotFoundError:
-            return None, "The processed audio file is missing from storage."
+            return None, said(gettext_noop("The processed audio file is missing from storage."))
         except (AudioError, ValueError) as exc:
-            return None, f"The processed audio could not be read ({exc})."
+            error = exc.stored() if isinstance(exc, AudioError) else str(exc)
+            return None, said(gettext_noop("The processed audio could not be read (%(error)s)."), error=error)
         except Exception as exc:  # noqa: BLE001 - as in the pipeline: the measures never cost the scores
             log.warning("voice measures of analysis %s failed: %s", analysis.pk, type(exc).__name__)
-            return None, f"The voice measures could not be computed ({type(exc).__name__}: {exc})."
+            return None, said(
+                gettext_noop("The voice measures could not be computed (%(error)s: %(detail)s)."),
+                error=type(exc).__name__,
+                detail=str(exc),
+            )

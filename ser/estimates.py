@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import F, FloatField, Func, OuterRef, Q, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from .models import AnalysisJob, EmotionAnalysis
 
@@ -39,11 +40,24 @@ class Rtf:
 
     @property
     def basis(self) -> str:
+        """In the active language (the request's)."""
+        rtf = f"{self.value:.2g}"
         if not self.measured_over:
-            return f"RTF {self.value:.2g} assumed (SER_ESTIMATE_RTF): not yet measured on this host"
+            return gettext("RTF %(rtf)s assumed (SER_ESTIMATE_RTF): not yet measured on this host") % {
+                "rtf": rtf
+            }
         n = self.measured_over
-        of = f" ({self.config})" if self.config else ""
-        return f"measured RTF {self.value:.2g} over the last {n} analys{'is' if n == 1 else 'es'}{of}"
+        if self.config:
+            return ngettext(
+                "measured RTF %(rtf)s over the last %(n)s analysis (%(config)s)",
+                "measured RTF %(rtf)s over the last %(n)s analyses (%(config)s)",
+                n,
+            ) % {"rtf": rtf, "n": n, "config": self.config}
+        return ngettext(
+            "measured RTF %(rtf)s over the last %(n)s analysis",
+            "measured RTF %(rtf)s over the last %(n)s analyses",
+            n,
+        ) % {"rtf": rtf, "n": n}
 
 
 def measured_rtf() -> Rtf:
@@ -67,9 +81,29 @@ def measured_rtf() -> Rtf:
     return Rtf(statistics.median(p / d for p, d, _, _ in rows), len(rows), config)
 
 
+def _suffix(n: int) -> str:
+    return "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+
+
 def ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
+    return f"{n}{_suffix(n)}"
+
+
+# "2nd in the queue": one sentence per English ordinal suffix, so that a language without them
+# (Chinese: 第 2 位) translates each whole.
+_IN_THE_QUEUE = {
+    "st": gettext_lazy("%(n)sst in the queue"),
+    "nd": gettext_lazy("%(n)snd in the queue"),
+    "rd": gettext_lazy("%(n)srd in the queue"),
+    "th": gettext_lazy("%(n)sth in the queue"),
+}
+
+
+def in_the_queue(position: int) -> str:
+    """1 → "Next in the queue"; 2 → "2nd in the queue" (in the active language)."""
+    if position == 1:
+        return gettext("Next in the queue")
+    return str(_IN_THE_QUEUE[_suffix(position)]) % {"n": position}
 
 
 def rounded_s(seconds: float) -> int:
@@ -82,14 +116,16 @@ def rounded_s(seconds: float) -> int:
 
 
 def duration_words(seconds: int) -> str:
-    """40 → "40 s"; 170 → "3 min"; 4800 → "1 h 20 min"."""
+    """40 → "40 s"; 170 → "3 min"; 4800 → "1 h 20 min" (in the active language)."""
     if seconds < 60:
-        return f"{seconds} s"
+        return gettext("%(s)s s") % {"s": seconds}
     minutes = round(seconds / 60)
     if minutes < 60:
-        return f"{minutes} min"
+        return gettext("%(min)s min") % {"min": minutes}
     h, m = divmod(minutes, 60)
-    return f"{h} h {m} min" if m else f"{h} h"
+    if m:
+        return gettext("%(h)s h %(min)s min") % {"h": h, "min": m}
+    return gettext("%(h)s h") % {"h": h}
 
 
 @dataclass(frozen=True)
@@ -109,22 +145,25 @@ class QueueEstimate:
 
     @property
     def words(self) -> str:
+        """The estimate in words, in the active language (the request's)."""
         if self.status == AnalysisJob.Status.PENDING and self.position is not None:
-            place = "Next in the queue" if self.position == 1 else f"{ordinal(self.position)} in the queue"
+            place = in_the_queue(self.position)
             if self.eta_s is None:
-                return f"{place} · waiting for a worker to start"
-            return f"{place} · about {duration_words(self.eta_s)}"
+                return gettext("%(place)s · waiting for a worker to start") % {"place": place}
+            return gettext("%(place)s · about %(duration)s") % {
+                "place": place,
+                "duration": duration_words(self.eta_s),
+            }
         if self.eta_s is not None:
-            return f"about {duration_words(self.eta_s)} left"
+            return gettext("about %(duration)s left") % {"duration": duration_words(self.eta_s)}
         return ""
 
     @property
     def basis(self) -> str:
         if self.waiting_for_worker:
-            return (
-                "no analysis is running and the oldest queued recording has waited "
-                f"{duration_words(rounded_s(self.waited_s))}"
-            )
+            return gettext(
+                "no analysis is running and the oldest queued recording has waited %(duration)s"
+            ) % {"duration": duration_words(rounded_s(self.waited_s))}
         return self.rtf.basis
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from .voiceprofiles import CONSENT_MESSAGE
 
@@ -12,20 +13,26 @@ class VoiceProfileForm(forms.Form):
     puts its recording into the same file field)."""
 
     file = forms.FileField(
-        label="Sample of your voice",
-        help_text="20-60 s of you speaking naturally, alone. WAV, FLAC, MP3, M4A, OGG/Opus or WebM; "
-        "at most 5 minutes.",
+        label=_("Sample of your voice"),
+        help_text=_(
+            "20-60 s of you speaking naturally, alone. WAV, FLAC, MP3, M4A, OGG/Opus or WebM; "
+            "at most 5 minutes."
+        ),
         widget=forms.ClearableFileInput(attrs={"accept": "audio/*,.webm,.m4a"}),
     )
     consent = forms.BooleanField(
-        label="I agree that a voice profile is made from my own voice and stored with my account, to "
-        "tell my speech apart from my patients' in “patient only (voice)” analyses. "
-        "I can delete it at any time.",
+        label=_(
+            "I agree that a voice profile is made from my own voice and stored with my account, to "
+            "tell my speech apart from my patients' in “patient only (voice)” analyses. "
+            "I can delete it at any time."
+        ),
         error_messages={"required": CONSENT_MESSAGE},
     )
     keep_sample = forms.BooleanField(
-        label="Keep my sample",
+        label=_("Keep my sample"),
         required=False,
-        help_text="Off: only the voice print is stored and the recording is discarded. On: the recording is "
-        "also kept, privately, until you replace or delete the profile.",
+        help_text=_(
+            "Off: only the voice print is stored and the recording is discarded. On: the recording is "
+            "also kept, privately, until you replace or delete the profile."
+        ),
     )

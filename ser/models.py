@@ -12,9 +12,12 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from patients.models import OwnedQuerySet
+from ser.emotions import EMOTION_NAMES
 from ser.engine.labels import EMOTIONS
+from ser.engine.messages import render
 from ser.engine.pipeline import ANALYSING, DETECTING_SPEECH
 
 # Downloadable files of an analysis: name → the field holding it (embedding.npy at frame
@@ -37,20 +40,20 @@ class AnalysisJob(models.Model):
     """One per recording: created with it (in the same transaction), updated by the worker."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Queued"
-        RUNNING = "running", "Analysing"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", gettext_lazy("Queued")
+        RUNNING = "running", gettext_lazy("Analysing")
+        DONE = "done", gettext_lazy("Done")
+        FAILED = "failed", gettext_lazy("Failed")
 
     class Stage(models.TextChoices):
         """Where a job stands; a failed job keeps the stage it failed in."""
 
-        QUEUED = "queued", "Queued"
-        DECODING = "decoding", "Opening the audio"
-        DETECTING_SPEECH = DETECTING_SPEECH, "Detecting speech"
-        ANALYSING = ANALYSING, "Analysing segments"
-        SAVING = "saving", "Saving the results"
-        FINISHED = "finished", "Finished"
+        QUEUED = "queued", gettext_lazy("Queued")
+        DECODING = "decoding", gettext_lazy("Opening the audio")
+        DETECTING_SPEECH = DETECTING_SPEECH, gettext_lazy("Detecting speech")
+        ANALYSING = ANALYSING, gettext_lazy("Analysing segments")
+        SAVING = "saving", gettext_lazy("Saving the results")
+        FINISHED = "finished", gettext_lazy("Finished")
 
     recording = models.OneToOneField(
         "therapy_sessions.Recording", on_delete=models.CASCADE, primary_key=True, related_name="job"
@@ -59,15 +62,28 @@ class AnalysisJob(models.Model):
     stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.QUEUED)
     progress = models.PositiveSmallIntegerField(
         default=0,
-        help_text="Percent of the current stage done: of the audio searched for speech while detecting "
-        "speech, of the speech segments while analysing.",
+        help_text=gettext_lazy(
+            "Percent of the current stage done: of the audio searched for speech while detecting "
+            "speech, of the speech segments while analysing."
+        ),
     )
-    segments_done = models.PositiveIntegerField(default=0, help_text="Speech segments analysed so far.")
+    segments_done = models.PositiveIntegerField(
+        default=0, help_text=gettext_lazy("Speech segments analysed so far.")
+    )
     segments_total = models.PositiveIntegerField(
-        default=0, help_text="Speech segments found (known once speech detection is over)."
+        default=0, help_text=gettext_lazy("Speech segments found (known once speech detection is over).")
     )
-    error = models.TextField(blank=True, help_text="Why the analysis failed, in words for the user.")
-    attempts = models.PositiveSmallIntegerField(default=0, help_text="Analysis runs started.")
+    error = models.TextField(
+        blank=True, help_text=gettext_lazy("Why the analysis failed, in words for the user.")
+    )
+    # The same reason kept so that it can be shown in the reader's language (not the worker's):
+    # {"msgid": English template, "params": {...}} (ser.engine.messages); {} for rows older than it.
+    error_message = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=gettext_lazy("Why the analysis failed, as a message to translate (msgid and params)."),
+    )
+    attempts = models.PositiveSmallIntegerField(default=0, help_text=gettext_lazy("Analysis runs started."))
     created_at = models.DateTimeField(auto_now_add=True)
     # The job's place in the queue: set when it is created and when it is queued again (retry,
     # re-analysis), not when the sweeper merely re-sends its message, so a job keeps its place.
@@ -95,10 +111,21 @@ class AnalysisJob(models.Model):
     def progress_words(self) -> str:
         """The running job's progress, as the page shows it before its script takes over."""
         if self.stage == self.Stage.ANALYSING and self.segments_total:
-            return f"Analysing — {self.segments_done} of {self.segments_total} segments"
+            return gettext("Analysing — %(done)s of %(total)s segments") % {
+                "done": self.segments_done,
+                "total": self.segments_total,
+            }
         if self.stage == self.Stage.DETECTING_SPEECH:
-            return f"Detecting speech — {self.progress} %"
-        return self.get_stage_display()
+            return gettext("Detecting speech — %(percent)s") % {"percent": f"{self.progress} %"}
+        return str(self.get_stage_display())
+
+    @property
+    def error_words(self) -> str:
+        """Why the analysis failed, in the active language (the request's): the stored message
+        translated, or the English `error` of a row failed before messages were stored."""
+        if isinstance(self.error_message, dict) and self.error_message.get("msgid"):
+            return render(self.error_message, gettext)
+        return self.error
 
 
 class EmotionAnalysisQuerySet(OwnedQuerySet["EmotionAnalysis"]):
@@ -111,11 +138,16 @@ class EmotionAnalysis(models.Model):
         "therapy_sessions.Recording", on_delete=models.CASCADE, related_name="analyses"
     )
     # Provenance: which model, which exact weights, which numeric path, which input.
-    model_id = models.CharField(max_length=255, help_text="SER_MODEL: hub id or model directory.")
-    model_revision = models.CharField(max_length=64, help_text="sha256 of model.pt (prefix).")
-    model_variant = models.CharField(max_length=64, help_text="Embeddings compare only within a variant.")
+    model_id = models.CharField(
+        max_length=255, help_text=gettext_lazy("SER_MODEL: hub id or model directory.")
+    )
+    model_revision = models.CharField(max_length=64, help_text=gettext_lazy("sha256 of model.pt (prefix)."))
+    model_variant = models.CharField(
+        max_length=64, help_text=gettext_lazy("Embeddings compare only within a variant.")
+    )
     is_test_model = models.BooleanField(
-        default=False, help_text="Made by a random-initialised test checkpoint: not a clinical result."
+        default=False,
+        help_text=gettext_lazy("Made by a random-initialised test checkpoint: not a clinical result."),
     )
     precision = models.CharField(max_length=16)
     device = models.CharField(max_length=16, default="cpu")
@@ -123,31 +155,38 @@ class EmotionAnalysis(models.Model):
     granularity = models.CharField(max_length=16, default="utterance")
     channel = models.CharField(max_length=8, default="mix")
     # Results.
-    dominant_emotion = models.CharField(max_length=16, choices=[(e, e) for e in EMOTIONS])
+    dominant_emotion = models.CharField(max_length=16, choices=[(e, EMOTION_NAMES[e]) for e in EMOTIONS])
     confidence = models.FloatField()
-    scores = ArrayField(models.FloatField(), size=len(EMOTIONS), help_text="In EMOTIONS order.")
-    embedding = models.BinaryField(help_text="float32, little-endian, embedding_dim values.")
+    scores = ArrayField(models.FloatField(), size=len(EMOTIONS), help_text=gettext_lazy("In EMOTIONS order."))
+    embedding = models.BinaryField(help_text=gettext_lazy("float32, little-endian, embedding_dim values."))
     embedding_dim = models.PositiveIntegerField()
     duration_s = models.FloatField()
-    analysed_s = models.FloatField(help_text="Seconds of speech the model scored.")
+    analysed_s = models.FloatField(help_text=gettext_lazy("Seconds of speech the model scored."))
     segment_count = models.PositiveIntegerField()
     processing_s = models.FloatField()
     segments = models.JSONField(
-        default=list, help_text="Timeline: [start_s, end_s, nine scores in EMOTIONS order] per segment."
+        default=list,
+        help_text=gettext_lazy("Timeline: [start_s, end_s, nine scores in EMOTIONS order] per segment."),
     )
-    timings = models.JSONField(default=dict, help_text="Seconds spent per stage (decode, vad, model, voice).")
+    timings = models.JSONField(
+        default=dict, help_text=gettext_lazy("Seconds spent per stage (decode, vad, model, voice).")
+    )
     # Voice measures on the same segments (ser.engine.voice): {"values": {measure: value or null},
     # "reasons": {measure: why it is empty}, "notes": [...], "segments": [[f0 Hz, intensity dB,
     # voiced %, syllables] per segment], "pauses": [[start_s, end_s]], "counts": {...},
     # "provenance": {"library", "version", "praat", ...}}; {} when none were computed (analysed
     # before they existed, or SER_VOICE off): `manage.py voice_recompute` fills them in.
-    voice = models.JSONField(default=dict, blank=True, help_text="Voice measures and their provenance.")
+    voice = models.JSONField(
+        default=dict, blank=True, help_text=gettext_lazy("Voice measures and their provenance.")
+    )
     # "Patient only (voice)" (ser.engine.speakers): {"method", "named", "therapist_voice",
     # "one_voice", "seconds", "profile_similarity", "thresholds", "model", "windows", "notes",
     # "segments": [[speaker or "", voice "A"/"B", similarity or null, margin] per segment, parallel
     # to `segments`], "centres": {"A": [256], "B": [256]}, "profile": {...}}; {} for other channels.
     # While "named" is false the scores are over all speech: trends leave the analysis out.
-    speakers = models.JSONField(default=dict, blank=True, help_text="Who spoke each segment (voice channel).")
+    speakers = models.JSONField(
+        default=dict, blank=True, help_text=gettext_lazy("Who spoke each segment (voice channel).")
+    )
     # Artifacts in private storage (never served by URL; downloads go through permission checks).
     result_file = models.FileField(max_length=255, blank=True)
     embedding_file = models.FileField(max_length=255, blank=True)
@@ -198,23 +237,31 @@ class VoiceProfile(models.Model):
     audio, unless they chose to keep their sample. Re-enrolment replaces it."""
 
     class Source(models.TextChoices):
-        SAMPLE = "sample", "A recorded or uploaded sample"
-        SESSION = "session", "Speech marked as theirs in an analysed session"
+        SAMPLE = "sample", gettext_lazy("A recorded or uploaded sample")
+        SESSION = "session", gettext_lazy("Speech marked as theirs in an analysed session")
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="voice_profile"
     )
-    embedding = models.BinaryField(help_text="float32, little-endian, 256 values (unit length).")
-    speech_s = models.FloatField(help_text="Seconds of speech the profile rests on.")
+    embedding = models.BinaryField(
+        help_text=gettext_lazy("float32, little-endian, 256 values (unit length).")
+    )
+    speech_s = models.FloatField(help_text=gettext_lazy("Seconds of speech the profile rests on."))
     pitch_hz = models.FloatField(
-        null=True, blank=True, help_text="Median pitch of the voice (a speaker cue)."
+        null=True, blank=True, help_text=gettext_lazy("Median pitch of the voice (a speaker cue).")
     )
     model_name = models.CharField(max_length=64)
     model_revision = models.CharField(max_length=64)
     source = models.CharField(max_length=16, choices=Source.choices)
-    source_detail = models.CharField(max_length=255, blank=True, help_text="The analysis it came from.")
-    sample_file = models.FileField(max_length=255, blank=True, help_text="Kept only when they chose to.")
-    consented_at = models.DateTimeField(help_text="When they agreed to the profile of their own voice.")
+    source_detail = models.CharField(
+        max_length=255, blank=True, help_text=gettext_lazy("The analysis it came from.")
+    )
+    sample_file = models.FileField(
+        max_length=255, blank=True, help_text=gettext_lazy("Kept only when they chose to.")
+    )
+    consented_at = models.DateTimeField(
+        help_text=gettext_lazy("When they agreed to the profile of their own voice.")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

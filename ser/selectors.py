@@ -12,9 +12,12 @@ from typing import IO, Any
 import numpy as np
 from django.conf import settings
 from django.db.models import QuerySet
+from django.utils.translation import gettext, ngettext, pgettext, pgettext_lazy
 
 from patients.models import Patient
+from ser.emotions import emotion_name
 from ser.engine.labels import EMOTIONS
+from ser.engine.messages import render
 from ser.engine.speakers import PATIENT, THERAPIST, UNCERTAIN, VOICES
 from ser.engine.voice import MEASURES
 from sessions.models import Recording, TherapySession
@@ -34,6 +37,52 @@ _TYPES = {
 # The classes whose share makes a segment one to listen to again (decision support: "for review").
 DISTRESS = ("sad", "fearful", "angry")
 MIN_MOMENT_S = 1.0  # shorter segments are too short to judge by ear
+
+
+def message_words(message: Any) -> str:
+    """A message the engine or a worker stored, in the active language (the request's): a stored
+    message (`{"msgid", "params"}`) rendered, plain English words translated when the catalogue
+    has them (else as they are)."""
+    if isinstance(message, dict) and message.get("msgid"):
+        return render(message, gettext)
+    return gettext(message) if isinstance(message, str) and message else str(message or "")
+
+
+def text_words(text: Any, stored: Any = None) -> str:
+    """English words kept with their stored message (`stored`; rows made before messages were
+    stored have none) in the active language: the message when it is the same words (an edited
+    row's stale message is not), else the words themselves."""
+    if isinstance(stored, dict) and stored.get("msgid") and (not text or render(stored) == text):
+        return render(stored, gettext)
+    return message_words(text)
+
+
+def messages_words(texts: list[Any], stored: Any) -> list[str]:
+    """Notes kept in English (`texts`) with their stored messages beside them (`stored`, parallel),
+    each in the active language."""
+    if not isinstance(stored, list) or len(stored) != len(texts):
+        stored = [None] * len(texts)
+    return [text_words(t, m) for t, m in zip(texts, stored, strict=True)]
+
+
+# An analysis's channel and granularity, as the session page says them (the keys are the API's).
+CHANNEL_WORDS = {
+    "mix": pgettext_lazy("channel", "mix"),
+    "left": pgettext_lazy("channel", "left"),
+    "right": pgettext_lazy("channel", "right"),
+    "voice": pgettext_lazy("channel", "voice"),
+}
+GRANULARITY_WORDS = {
+    "utterance": pgettext_lazy("granularity", "utterance"),
+    "frame": pgettext_lazy("granularity", "frame"),
+}
+
+# Who spoke a segment, as the session page says it.
+SPEAKER_WORDS = {
+    PATIENT: pgettext_lazy("speaker", "patient"),
+    THERAPIST: pgettext_lazy("speaker", "therapist"),
+    UNCERTAIN: pgettext_lazy("speaker", "uncertain"),
+}
 
 
 def clock(seconds: float) -> str:
@@ -84,7 +133,9 @@ class SegmentRow:
         """ "patient", "therapist", "uncertain", or "voice A" before the voices are named."""
         if self.speaker is None:
             return ""
-        return self.speaker or f"voice {self.speaker_voice}"
+        if self.speaker:
+            return str(SPEAKER_WORDS.get(self.speaker, self.speaker))
+        return gettext("voice %(voice)s") % {"voice": self.speaker_voice}
 
     @property
     def span(self) -> str:
@@ -148,7 +199,9 @@ class Moment:
     @property
     def shift_words(self) -> str:
         """ "sad +22, neutral −18": the classes that moved most, in share points."""
-        return ", ".join(f"{name} {'+' if p >= 0 else '−'}{abs(p):.0f}" for name, p in self.shifts)
+        return pgettext("separator", ", ").join(
+            f"{emotion_name(name)} {'+' if p >= 0 else '−'}{abs(p):.0f}" for name, p in self.shifts
+        )
 
 
 @dataclass(frozen=True)
@@ -160,7 +213,9 @@ class Moments:
     @property
     def baseline_words(self) -> str:
         nums = ", ".join(map(str, self.baseline_sessions))
-        return ("session " if len(self.baseline_sessions) == 1 else "sessions ") + nums
+        return ngettext("session %(numbers)s", "sessions %(numbers)s", len(self.baseline_sessions)) % {
+            "numbers": nums
+        }
 
 
 def done_analyses(*, patient: Patient, variant: str) -> QuerySet[EmotionAnalysis]:
@@ -224,9 +279,11 @@ def moments_to_review(*, analysis: EmotionAnalysis, n: int | None = None) -> Mom
     changes: dict[int, tuple[float, list[tuple[str, float]]]] = {}
     note = ""
     if profile is None:
-        note = "No segment is compared with a baseline: the patient has no analysed session in this model."
+        note = gettext(
+            "No segment is compared with a baseline: the patient has no analysed session in this model."
+        )
     elif numbers == [session.number]:
-        note = "No segment is compared with a baseline: this session is the patient's baseline."
+        note = gettext("No segment is compared with a baseline: this session is the patient's baseline.")
         numbers = []
     else:
         moved = {r.number: np.array([s.share for s in r.scores]) - profile for r in rows}
@@ -279,26 +336,35 @@ def _with_unit(value: float, decimals: int, unit: str) -> str:
 
 
 def provenance_words(provenance: dict[str, Any]) -> str:
-    """ "Praat 6.1.38 via praat-parselmouth 0.4.7; pitch range 75–500 Hz; pauses 0.3–3 s (…)"."""
+    """ "Praat 6.1.38 via praat-parselmouth 0.4.7; pitch range 75–500 Hz; pauses 0.3–3 s (…)"
+    (in the active language)."""
     if not provenance:
         return ""
     get = provenance.get
-    parts = [f"Praat {get('praat', '?')} via {get('library', '?')} {get('version', '?')}"]
+    parts = [
+        gettext("Praat %(praat)s via %(library)s %(version)s")
+        % {"praat": get("praat", "?"), "library": get("library", "?"), "version": get("version", "?")}
+    ]
     if "pitch_floor_hz" in provenance and "pitch_ceiling_hz" in provenance:
-        parts.append(f"pitch range {provenance['pitch_floor_hz']:g}–{provenance['pitch_ceiling_hz']:g} Hz")
+        parts.append(
+            gettext("pitch range %(floor)s–%(ceiling)s Hz")
+            % {"floor": f"{provenance['pitch_floor_hz']:g}", "ceiling": f"{provenance['pitch_ceiling_hz']:g}"}
+        )
     if "min_pause_s" in provenance:
         if provenance.get("max_pause_s"):
             parts.append(
-                f"pauses {provenance['min_pause_s']:g}–{provenance['max_pause_s']:g} s "
-                "(longer silences are breaks in the talk)"
+                gettext("pauses %(min)s–%(max)s s (longer silences are breaks in the talk)")
+                % {"min": f"{provenance['min_pause_s']:g}", "max": f"{provenance['max_pause_s']:g}"}
             )
         else:
-            parts.append(f"pauses ≥ {provenance['min_pause_s']:g} s")
+            parts.append(gettext("pauses ≥ %(min)s s") % {"min": f"{provenance['min_pause_s']:g}"})
     if provenance.get("speaker_turns"):
         parts.append(
-            "the patient's segments only; a silence with the other speaker in it is a turn, not a pause"
+            gettext(
+                "the patient's segments only; a silence with the other speaker in it is a turn, not a pause"
+            )
         )
-    return "; ".join(parts)
+    return pgettext("separator", "; ").join(parts)
 
 
 def voice_view(*, analysis: EmotionAnalysis) -> VoiceView:
@@ -308,19 +374,21 @@ def voice_view(*, analysis: EmotionAnalysis) -> VoiceView:
         return VoiceView([], [], "", False)
     values = voice.get("values") or {}
     reasons = voice.get("reasons") or {}
+    reason_messages = voice.get("reason_messages") or {}
     rows = []
     for m in MEASURES:
         value = values.get(m.key)
         if value is not None:
             words = _with_unit(float(value), m.decimals, m.unit)
         elif m.key in values:
-            words = reasons.get(m.key) or "could not be computed on this recording"
+            why = text_words(reasons.get(m.key), reason_messages.get(m.key))
+            words = why or gettext("could not be computed on this recording")
         else:
-            words = "not measured in this analysis (it predates this measure)"
-        rows.append(VoiceRow(m.key, m.label, m.group, m.help, value, words))
+            words = gettext("not measured in this analysis (it predates this measure)")
+        rows.append(VoiceRow(m.key, gettext(m.label), m.group, gettext(m.help), value, words))
     return VoiceView(
         rows,
-        list(voice.get("notes") or []),
+        messages_words(list(voice.get("notes") or []), voice.get("note_messages")),
         provenance_words(voice.get("provenance") or {}),
         bool(analysis.voice_file),
     )
@@ -344,6 +412,22 @@ class RecordingView:
     @property
     def scores(self) -> list[ScoreRow]:
         return score_rows(self.analysis.scores) if self.analysis is not None else []
+
+    @property
+    def threads(self) -> int | None:
+        """The torch threads the model ran on, when the analysis recorded them."""
+        value = (self.analysis.timings or {}).get("threads") if self.analysis is not None else None
+        return round(value) if value else None
+
+    @property
+    def channel_words(self) -> str:
+        key = self.analysis.channel if self.analysis is not None else ""
+        return str(CHANNEL_WORDS.get(key, key))
+
+    @property
+    def granularity_words(self) -> str:
+        key = self.analysis.granularity if self.analysis is not None else ""
+        return str(GRANULARITY_WORDS.get(key, key))
 
     @property
     def segments(self) -> list[SegmentRow]:
@@ -443,8 +527,8 @@ class SpeakersView:
     @property
     def method_words(self) -> str:
         if self.method == "profile":
-            return "by similarity to the therapist's voice profile"
-        return "two voices told apart in the recording, named by the therapist"
+            return gettext("by similarity to the therapist's voice profile")
+        return gettext("two voices told apart in the recording, named by the therapist")
 
 
 def speakers_view(*, analysis: EmotionAnalysis, segments: list[SegmentRow]) -> SpeakersView | None:
@@ -470,7 +554,7 @@ def speakers_view(*, analysis: EmotionAnalysis, segments: list[SegmentRow]) -> S
         seconds={k: float(seconds.get(k) or 0.0) for k in (PATIENT, THERAPIST, UNCERTAIN)},
         model=f"{model.get('name', '?')} {model.get('version', '?')} ({model.get('revision', '?')})",
         took_s=(analysis.timings or {}).get("speakers_s"),
-        notes=list(sp.get("notes") or []),
+        notes=messages_words(list(sp.get("notes") or []), sp.get("note_messages")),
         voices=[v for v in voices if v.seconds > 0],
         little_speech=named and patient_s < settings.FLAG_MIN_SPEECH_S,
         min_speech_s=settings.FLAG_MIN_SPEECH_S,

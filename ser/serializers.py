@@ -6,9 +6,13 @@ from typing import Any, cast
 
 from django.db.models.manager import BaseManager
 from django.urls import reverse
+from django.utils.text import format_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from ser.emotions import emotion_name
 from ser.engine.labels import EMOTIONS
 from ser.engine.notices import DISCLAIMER, TEST_MODEL_WARNING
 from ser.engine.voice import BY_KEY, MEASURES
@@ -16,11 +20,14 @@ from sessions.serializers import RecordingOutputSerializer as RecordingBaseSeria
 
 from .estimates import QueueEstimate, queue_estimates
 from .models import DOWNLOADS, AnalysisJob, EmotionAnalysis
+from .selectors import messages_words, text_words
 
 
-def _measure_help(key: str) -> str:
+def _measure_help(key: str) -> Any:
+    """ "Median pitch (F0), Hz: median fundamental frequency of voiced speech." (lazy: the schema's
+    language is the request's)."""
     m = BY_KEY[key]
-    return f"{m.label}, {m.unit}: {m.help}."
+    return format_lazy(_("{label}, {unit}: {help}."), label=_(m.label), unit=m.unit, help=_(m.help))
 
 
 # The voice measures' shape, built from ser.engine.voice.MEASURES: a new measure is typed here (and
@@ -37,26 +44,28 @@ VoiceMeasuresSerializer = type(
 
 
 class VoiceCountsSerializer(serializers.Serializer):
-    syllables = serializers.IntegerField(required=False, help_text="Syllable nuclei found in the speech.")
+    syllables = serializers.IntegerField(required=False, help_text=_("Syllable nuclei found in the speech."))
     speaking_s = serializers.FloatField(
-        required=False, help_text="Seconds of speaking time, pauses excluded."
+        required=False, help_text=_("Seconds of speaking time, pauses excluded.")
     )
     total_s = serializers.FloatField(
-        required=False, help_text="Seconds from the first to the last speech, pauses included."
+        required=False, help_text=_("Seconds from the first to the last speech, pauses included.")
     )
-    voiced_s = serializers.FloatField(required=False, help_text="Seconds of voiced speech (with a pitch).")
+    voiced_s = serializers.FloatField(required=False, help_text=_("Seconds of voiced speech (with a pitch)."))
     clipped_pct = serializers.FloatField(
-        required=False, help_text="Percent of the speech samples at full scale (clipped)."
+        required=False, help_text=_("Percent of the speech samples at full scale (clipped).")
     )
 
 
 class VoiceProvenanceSerializer(serializers.Serializer):
     library = serializers.CharField(required=False, help_text='"praat-parselmouth".')
-    version = serializers.CharField(required=False, help_text="The library's version.")
-    praat = serializers.CharField(required=False, help_text="The Praat version inside it.")
+    version = serializers.CharField(required=False, help_text=_("The library's version."))
+    praat = serializers.CharField(required=False, help_text=_("The Praat version inside it."))
     pitch_floor_hz = serializers.FloatField(required=False)
     pitch_ceiling_hz = serializers.FloatField(required=False)
-    min_pause_s = serializers.FloatField(required=False, help_text="The shortest silence counted as a pause.")
+    min_pause_s = serializers.FloatField(
+        required=False, help_text=_("The shortest silence counted as a pause.")
+    )
 
 
 class AnalysisVoiceSerializer(serializers.Serializer):
@@ -66,54 +75,65 @@ class AnalysisVoiceSerializer(serializers.Serializer):
 
     measures = VoiceMeasuresSerializer(source="values")
     reasons = serializers.DictField(
-        child=serializers.CharField(), help_text="Measure key → why its value is null, in words."
+        child=serializers.CharField(), help_text=_("Measure key → why its value is null, in words.")
     )
     notes = serializers.ListField(
-        child=serializers.CharField(), help_text="About the recording as a whole (clipping, …)."
+        child=serializers.CharField(), help_text=_("About the recording as a whole (clipping, …).")
     )
     pauses = serializers.ListField(
         child=serializers.ListField(child=serializers.FloatField(), min_length=2, max_length=2),
-        help_text="[start_s, end_s] of every pause between speech, in seconds of the recording.",
+        help_text=_("[start_s, end_s] of every pause between speech, in seconds of the recording."),
     )
     counts = VoiceCountsSerializer()
-    provenance = VoiceProvenanceSerializer(help_text="What computed the measures, and with which settings.")
+    provenance = VoiceProvenanceSerializer(
+        help_text=_("What computed the measures, and with which settings.")
+    )
 
 
 class SegmentSerializer(serializers.Serializer):
     start_s = serializers.FloatField()
     end_s = serializers.FloatField()
-    scores = serializers.DictField(child=serializers.FloatField(), help_text="Class → share, 0–1.")
+    scores = serializers.DictField(child=serializers.FloatField(), help_text=_("Class → share, 0–1."))
     f0_median_hz = serializers.FloatField(
         allow_null=True,
-        help_text=f"{_measure_help('f0_median_hz')} Of this segment; null without voice measures or voiced "
-        "speech in it.",
+        help_text=format_lazy(
+            "{} {}",
+            _measure_help("f0_median_hz"),
+            _("Of this segment; null without voice measures or voiced speech in it."),
+        ),
     )
     intensity_median_db = serializers.FloatField(
         allow_null=True,
-        help_text=f"{_measure_help('intensity_median_db')} Of this segment; null without voice measures.",
+        help_text=format_lazy(
+            "{} {}", _measure_help("intensity_median_db"), _("Of this segment; null without voice measures.")
+        ),
     )
     voiced_pct = serializers.FloatField(
         allow_null=True,
-        help_text="Percent of the segment's speech with a pitch; null without voice measures.",
+        help_text=_("Percent of the segment's speech with a pitch; null without voice measures."),
     )
     syllables = serializers.IntegerField(
-        allow_null=True, help_text="Syllable nuclei in the segment; null without voice measures."
+        allow_null=True, help_text=_("Syllable nuclei in the segment; null without voice measures.")
     )
     speaker = serializers.ChoiceField(
         choices=["patient", "therapist", "uncertain"],
         allow_null=True,
-        help_text='"Patient only (voice)": who spoke the segment; null for other channels, and while '
-        "the voices are not named (see speaker_voice).",
+        help_text=_(
+            '"Patient only (voice)": who spoke the segment; null for other channels, and while '
+            "the voices are not named (see speaker_voice)."
+        ),
     )
     speaker_voice = serializers.ChoiceField(
         choices=["A", "B"],
         allow_null=True,
-        help_text="The voice the segment is nearer to; null for other channels.",
+        help_text=_("The voice the segment is nearer to; null for other channels."),
     )
     similarity = serializers.FloatField(
         allow_null=True,
-        help_text="Cosine similarity of the segment's voice to the therapist's voice profile; null "
-        "without a profile or for other channels.",
+        help_text=_(
+            "Cosine similarity of the segment's voice to the therapist's voice profile; null "
+            "without a profile or for other channels."
+        ),
     )
 
 
@@ -125,14 +145,14 @@ class SpeakerSecondsSerializer(serializers.Serializer):
     patient = serializers.FloatField()
     therapist = serializers.FloatField()
     uncertain = serializers.FloatField()
-    voice_A = serializers.FloatField(help_text="Seconds nearer to voice A.")
-    voice_B = serializers.FloatField(help_text="Seconds nearer to voice B.")
+    voice_A = serializers.FloatField(help_text=_("Seconds nearer to voice A."))
+    voice_B = serializers.FloatField(help_text=_("Seconds nearer to voice B."))
 
 
 class SpeakerModelSerializer(serializers.Serializer):
     name = serializers.CharField()
     version = serializers.CharField()
-    revision = serializers.CharField(help_text='"sha256:" and the start of the weights\' SHA-256.')
+    revision = serializers.CharField(help_text=_('"sha256:" and the start of the weights\' SHA-256.'))
 
 
 class AnalysisSpeakersSerializer(serializers.Serializer):
@@ -142,25 +162,29 @@ class AnalysisSpeakersSerializer(serializers.Serializer):
 
     method = serializers.ChoiceField(
         choices=["profile", "voices"],
-        help_text="profile: by similarity to the therapist's voice profile; voices: two voices told apart, "
-        "named by the therapist.",
+        help_text=_(
+            "profile: by similarity to the therapist's voice profile; voices: two voices told apart, "
+            "named by the therapist."
+        ),
     )
     named = serializers.BooleanField()
     therapist_voice = serializers.ChoiceField(choices=["A", "B"], allow_null=True)
-    one_voice = serializers.BooleanField(help_text="Only one voice was heard.")
+    one_voice = serializers.BooleanField(help_text=_("Only one voice was heard."))
     seconds = SpeakerSecondsSerializer()
     profile_similarity = serializers.DictField(
-        child=serializers.FloatField(), allow_null=True, help_text="Voice → cosine to the profile."
+        child=serializers.FloatField(), allow_null=True, help_text=_("Voice → cosine to the profile.")
     )
     model = SpeakerModelSerializer()
     notes = serializers.ListField(child=serializers.CharField())
     named_at = serializers.CharField(
-        allow_null=True, help_text="When the therapist named the voices (ISO 8601); null otherwise."
+        allow_null=True, help_text=_("When the therapist named the voices (ISO 8601); null otherwise.")
     )
 
 
 class AnalysisOutputSerializer(serializers.ModelSerializer):
+    dominant_emotion_display = serializers.SerializerMethodField()
     scores = serializers.SerializerMethodField()
+    emotion_names = serializers.SerializerMethodField()
     notice = serializers.SerializerMethodField()
     timeline = serializers.SerializerMethodField()
     voice = serializers.SerializerMethodField()
@@ -172,8 +196,10 @@ class AnalysisOutputSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "dominant_emotion",
+            "dominant_emotion_display",
             "confidence",
             "scores",
+            "emotion_names",
             "embedding_dim",
             "model_id",
             "model_revision",
@@ -198,8 +224,26 @@ class AnalysisOutputSerializer(serializers.ModelSerializer):
             "downloads",
         ]
 
+    @extend_schema_field(
+        serializers.CharField(help_text=_("The dominant emotion's name in the request's language."))
+    )
+    def get_dominant_emotion_display(self, obj: EmotionAnalysis) -> str:
+        return emotion_name(obj.dominant_emotion)
+
     def get_scores(self, obj: EmotionAnalysis) -> dict[str, float]:
         return obj.score_map
+
+    @extend_schema_field(
+        serializers.DictField(
+            child=serializers.CharField(),
+            help_text=_(
+                "Emotion key (as in scores and the timeline) → its name in the request's language, "
+                "for showing to people."
+            ),
+        )
+    )
+    def get_emotion_names(self, obj: EmotionAnalysis) -> dict[str, str]:
+        return {e: emotion_name(e) for e in EMOTIONS}
 
     @extend_schema_field(SegmentSerializer(many=True))
     def get_timeline(self, obj: EmotionAnalysis) -> list[dict[str, object]]:
@@ -228,7 +272,12 @@ class AnalysisOutputSerializer(serializers.ModelSerializer):
         sp = obj.speakers or {}
         if not sp:
             return None
-        return dict(AnalysisSpeakersSerializer({"named_at": None, "profile_similarity": None, **sp}).data)
+        notes = messages_words(list(sp.get("notes") or []), sp.get("note_messages"))  # the request's language
+        return dict(
+            AnalysisSpeakersSerializer(
+                {"named_at": None, "profile_similarity": None, **sp, "notes": notes}
+            ).data
+        )
 
     @extend_schema_field(AnalysisVoiceSerializer(allow_null=True))
     def get_voice(self, obj: EmotionAnalysis) -> dict[str, Any] | None:
@@ -244,12 +293,20 @@ class AnalysisOutputSerializer(serializers.ModelSerializer):
             "counts": {},
             "provenance": {},
         }
-        return dict(AnalysisVoiceSerializer({**stored, **obj.voice}).data)
+        voice = {**stored, **obj.voice}
+        # Reasons and notes in words, in the request's language (their stored messages translated).
+        why = voice.get("reason_messages") or {}
+        voice["reasons"] = {k: text_words(v, why.get(k)) for k, v in (voice["reasons"] or {}).items()}
+        voice["notes"] = messages_words(list(voice["notes"] or []), voice.get("note_messages"))
+        return dict(AnalysisVoiceSerializer(voice).data)
 
     @extend_schema_field(
         serializers.DictField(
             child=serializers.URLField(),
-            help_text="File name (" + ", ".join(DOWNLOADS) + ") → its URL; only the files this analysis has.",
+            help_text=format_lazy(
+                _("File name ({names}) → its URL; only the files this analysis has."),
+                names=", ".join(DOWNLOADS),
+            ),
         )
     )
     def get_downloads(self, obj: EmotionAnalysis) -> dict[str, str]:
@@ -262,7 +319,7 @@ class AnalysisOutputSerializer(serializers.ModelSerializer):
         return out
 
     def get_notice(self, obj: EmotionAnalysis) -> str:
-        return TEST_MODEL_WARNING if obj.is_test_model else DISCLAIMER
+        return gettext(TEST_MODEL_WARNING if obj.is_test_model else DISCLAIMER)
 
 
 class _RecordingListSerializer(serializers.ListSerializer):
@@ -327,9 +384,11 @@ class RecordingOutputSerializer(RecordingBaseSerializer):
     @extend_schema_field(
         serializers.ChoiceField(
             choices=AnalysisJob.Stage.choices,
-            help_text="Where the analysis stands: queued, decoding (opening the audio), detecting_speech, "
-            "analysing (scoring the speech segments), saving, finished. A failed job keeps the stage it "
-            "failed in.",
+            help_text=_(
+                "Where the analysis stands: queued, decoding (opening the audio), detecting_speech, "
+                "analysing (scoring the speech segments), saving, finished. A failed job keeps the stage it "
+                "failed in."
+            ),
         )
     )
     def get_stage(self, obj: object) -> str:
@@ -339,27 +398,38 @@ class RecordingOutputSerializer(RecordingBaseSerializer):
         serializers.IntegerField(
             min_value=0,
             max_value=100,
-            help_text="Percent of the current stage: of the audio searched while detecting_speech, of "
-            "the speech segments while analysing; 100 when done.",
+            help_text=_(
+                "Percent of the current stage: of the audio searched while detecting_speech, of "
+                "the speech segments while analysing; 100 when done."
+            ),
         )
     )
     def get_progress(self, obj: object) -> int:
         return self._job(obj).progress
 
-    @extend_schema_field(serializers.IntegerField(min_value=0, help_text="Speech segments analysed so far."))
+    @extend_schema_field(
+        serializers.IntegerField(min_value=0, help_text=_("Speech segments analysed so far."))
+    )
     def get_segments_done(self, obj: object) -> int:
         return self._job(obj).segments_done
 
     @extend_schema_field(
         serializers.IntegerField(
-            min_value=0, help_text="Speech segments found (0 until speech detection ends)."
+            min_value=0, help_text=_("Speech segments found (0 until speech detection ends).")
         )
     )
     def get_segments_total(self, obj: object) -> int:
         return self._job(obj).segments_total
 
+    @extend_schema_field(
+        serializers.CharField(
+            help_text=_(
+                "Why the analysis failed, in words in the request's language; empty unless it failed."
+            )
+        )
+    )
     def get_error(self, obj: object) -> str:
-        return self._job(obj).error
+        return self._job(obj).error_words
 
     @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_started_at(self, obj: object) -> str | None:
@@ -395,8 +465,10 @@ class RecordingOutputSerializer(RecordingBaseSerializer):
         serializers.IntegerField(
             min_value=1,
             allow_null=True,
-            help_text="While queued: 1 = next to start, counting every therapist's queued recordings; "
-            "null otherwise.",
+            help_text=_(
+                "While queued: 1 = next to start, counting every therapist's queued recordings; "
+                "null otherwise."
+            ),
         )
     )
     def get_queue_position(self, obj: object) -> int | None:
@@ -407,8 +479,10 @@ class RecordingOutputSerializer(RecordingBaseSerializer):
         serializers.IntegerField(
             min_value=0,
             allow_null=True,
-            help_text="Estimated seconds until the analysis is done (queued or running), rounded; null "
-            "when done or failed, or while no worker has started.",
+            help_text=_(
+                "Estimated seconds until the analysis is done (queued or running), rounded; null "
+                "when done or failed, or while no worker has started."
+            ),
         )
     )
     def get_eta_s(self, obj: object) -> int | None:
@@ -417,8 +491,10 @@ class RecordingOutputSerializer(RecordingBaseSerializer):
 
     @extend_schema_field(
         serializers.CharField(
-            help_text='The estimate in words: "2nd in the queue · about 3 min", "about 40 s left", '
-            '"Next in the queue · waiting for a worker to start"; empty when done or failed.'
+            help_text=_(
+                'The estimate in words: "2nd in the queue · about 3 min", "about 40 s left", '
+                '"Next in the queue · waiting for a worker to start"; empty when done or failed.'
+            )
         )
     )
     def get_estimate(self, obj: object) -> str:
@@ -427,8 +503,10 @@ class RecordingOutputSerializer(RecordingBaseSerializer):
 
     @extend_schema_field(
         serializers.CharField(
-            help_text='What the estimate rests on: "measured RTF 0.066 over the last 12 analyses (…)", '
-            "or the assumed SER_ESTIMATE_RTF while none is measured; empty when there is no estimate."
+            help_text=_(
+                'What the estimate rests on: "measured RTF 0.066 over the last 12 analyses (…)", '
+                "or the assumed SER_ESTIMATE_RTF while none is measured; empty when there is no estimate."
+            )
         )
     )
     def get_estimate_basis(self, obj: object) -> str:

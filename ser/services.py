@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from celery import current_app
 from django.conf import settings
@@ -18,12 +20,14 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import get_valid_filename
+from django.utils.translation import gettext
 
 from audit import services as audit
 from audit.context import acting_as
 from audit.models import AuditEvent
 from ser.engine import voice as voice_measures
 from ser.engine.audio import AudioError
+from ser.engine.messages import Explained, gettext_noop, render
 from ser.engine.model import ModelUnavailableError
 from ser.engine.outputs import artifacts
 from ser.engine.pipeline import Analysis, NoSpeechError, SpeakerSetup, analyse_file, voice_of_processed
@@ -48,7 +52,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-class StoredAudioIntegrityError(RuntimeError):
+class StoredAudioIntegrityError(Explained, RuntimeError):
     """The stored audio no longer matches the SHA-256 recorded at upload."""
 
 
@@ -141,8 +145,40 @@ def _mark(recording_id: str, **fields: object) -> None:
     AnalysisJob.objects.filter(recording_id=recording_id).update(updated_at=timezone.now(), **fields)
 
 
-def job_fail(*, recording_id: str, reason: str) -> None:
-    _mark(recording_id, status=AnalysisJob.Status.FAILED, error=reason[:2000], finished_at=timezone.now())
+def job_fail(*, recording_id: str, reason: Explained | Mapping[str, Any]) -> None:
+    """End the job FAILED with why: an `Explained` error or a stored message (`{"msgid", "params"}`,
+    the msgid marked with gettext_noop), kept as it is so pages show it in the reader's language,
+    and in English in `error` (API clients of old, logs)."""
+    if isinstance(reason, Explained):
+        stored = reason.stored()
+    else:
+        stored = {"msgid": str(reason["msgid"]), "params": dict(reason.get("params") or {})}
+    _mark(
+        recording_id,
+        status=AnalysisJob.Status.FAILED,
+        error=render(stored)[:2000],
+        error_message=stored,
+        finished_at=timezone.now(),
+    )
+
+
+STORED_FILE_MISSING = {
+    "msgid": gettext_noop(
+        "The stored audio file is missing; it was not analysed. Upload the recording again."
+    ),
+    "params": {},
+}
+
+
+def _interrupted(attempts: int) -> dict[str, Any]:
+    return {
+        "msgid": gettext_noop(
+            "The analysis was interrupted %(attempts)s times (its worker process stopped each time, "
+            "for example out of memory) and was not tried again. Try a shorter recording, or ask an "
+            "administrator to check the worker's memory and time limits."
+        ),
+        "params": {"attempts": attempts},
+    }
 
 
 class JobNotFailed(ValidationError):
@@ -156,9 +192,10 @@ def job_retry(*, recording: Recording) -> AnalysisJob:
     the task sent once this commits (as for a new upload). Raises JobNotFailed otherwise."""
     job = AnalysisJob.objects.select_for_update().filter(recording=recording).first()
     if job is None or job.status != AnalysisJob.Status.FAILED:
+        state = job.get_status_display() if job else AnalysisJob.Status.PENDING.label
         raise JobNotFailed(
-            "Only a failed analysis can be retried; this one is "
-            f"{(job.get_status_display() if job else 'queued').lower()}."
+            gettext("Only a failed analysis can be retried; this one is %(state)s.")
+            % {"state": str(state).lower()}
         )
     _requeue(job, recording)
     audit.record(AuditEvent.Action.UPDATE, job, detail="analysis retried")
@@ -169,6 +206,7 @@ def _requeue(job: AnalysisJob, recording: Recording) -> None:
     """The job back to the start (pending, nothing counted) and to the back of the queue, the
     task sent once this commits."""
     job.status, job.stage, job.error = AnalysisJob.Status.PENDING, AnalysisJob.Stage.QUEUED, ""
+    job.error_message = {}
     job.attempts = job.progress = job.segments_done = job.segments_total = 0
     job.started_at = job.finished_at = None
     job.queued_at = timezone.now()
@@ -190,16 +228,16 @@ def recording_reanalyse(*, recording: Recording, channel: str, granularity: str)
     Unchanged choices change nothing. Raises ValidationError for an impossible choice, JobBusy while
     an analysis is queued or running."""
     if channel not in Recording.Channel.values:
-        raise ValidationError({"channel": "Choose mix, left, right or patient only (voice)."})
+        raise ValidationError({"channel": gettext("Choose mix, left, right or patient only (voice).")})
     if granularity not in Recording.Granularity.values:
-        raise ValidationError({"granularity": "Choose utterance or frame."})
+        raise ValidationError({"granularity": gettext("Choose utterance or frame.")})
     if channel == Recording.Channel.RIGHT and recording.channels < 2:
-        raise ValidationError({"channel": "The recording has one channel; choose mix or left."})
+        raise ValidationError({"channel": gettext("The recording has one channel; choose mix or left.")})
     job, _ = AnalysisJob.objects.select_for_update().get_or_create(recording=recording)
     if (channel, granularity) == (recording.channel, recording.granularity):
         return job
     if job.active:
-        raise JobBusy("The recording is being analysed; change it once the analysis has finished.")
+        raise JobBusy(gettext("The recording is being analysed; change it once the analysis has finished."))
     before = f"{recording.channel}/{recording.granularity}"
     recording.channel, recording.granularity = channel, granularity
     recording.save(update_fields=["channel", "granularity", "updated_at"])
@@ -231,12 +269,7 @@ def analysis_run(*, recording_id: str) -> EmotionAnalysis | None:
     if job.attempts >= settings.SER_MAX_ATTEMPTS:
         # Every earlier run ended without finishing or failing in words: its process died (out of
         # memory, killed, hard time limit). Running it again would only kill another process.
-        job_fail(
-            recording_id=recording_id,
-            reason=f"The analysis was interrupted {job.attempts} times (its worker process stopped "
-            "each time, for example out of memory) and was not tried again. Try a shorter recording, "
-            "or ask an administrator to check the worker's memory and time limits.",
-        )
+        job_fail(recording_id=recording_id, reason=_interrupted(job.attempts))
         log.error("recording %s failed after %d interrupted attempts", recording_id, job.attempts)
         return None
 
@@ -245,6 +278,7 @@ def analysis_run(*, recording_id: str) -> EmotionAnalysis | None:
         status=AnalysisJob.Status.RUNNING,
         stage=AnalysisJob.Stage.DECODING,
         error="",
+        error_message={},
         progress=0,
         segments_done=0,
         segments_total=0,
@@ -275,14 +309,16 @@ def analysis_run(*, recording_id: str) -> EmotionAnalysis | None:
             with local_copy(recording.file, folder=tmp) as stored:
                 if stored.sha256 != recording.sha256:
                     raise StoredAudioIntegrityError(
-                        "The stored audio does not match the SHA-256 recorded at upload; it was not "
-                        "analysed. Upload the recording again."
+                        gettext_noop(
+                            "The stored audio does not match the SHA-256 recorded at upload; it was "
+                            "not analysed. Upload the recording again."
+                        )
                     )
                 # "Patient only (voice)": the speaker encoder is loaded lazily, once per worker
                 # process, on its first voice recording (as the emotion model on its first task).
                 speakers: SpeakerSetup | None = None
                 profile: VoiceProfile | None = None
-                notes: list[str] = []
+                notes: list[dict[str, Any]] = []  # stored messages ({"msgid", "params"})
                 if recording.channel == Recording.Channel.VOICE:
                     speakers, profile, notes = attribution.speaker_setup(recording)
                 result = analyse_file(
@@ -300,13 +336,15 @@ def analysis_run(*, recording_id: str) -> EmotionAnalysis | None:
                 )
                 if result.speakers is not None and notes:
                     result = replace(
-                        result, speakers=replace(result.speakers, notes=[*notes, *result.speakers.notes])
+                        result,
+                        speakers=replace(
+                            result.speakers,
+                            notes=[*(render(n) for n in notes), *result.speakers.notes],
+                            note_messages=[*notes, *result.speakers.note_messages],
+                        ),
                     )
         except FileNotFoundError:
-            job_fail(
-                recording_id=recording_id,
-                reason="The stored audio file is missing; it was not analysed. Upload the recording again.",
-            )
+            job_fail(recording_id=recording_id, reason=STORED_FILE_MISSING)
             log.warning("analysis of recording %s failed: stored file missing", recording_id)
             return None
         except (
@@ -316,7 +354,7 @@ def analysis_run(*, recording_id: str) -> EmotionAnalysis | None:
             ModelUnavailableError,
             SpeakerModelUnavailableError,
         ) as exc:
-            job_fail(recording_id=recording_id, reason=str(exc))
+            job_fail(recording_id=recording_id, reason=exc)
             log.warning("analysis of recording %s failed: %s", recording_id, type(exc).__name__)
             return None
         _mark(recording_id, stage=AnalysisJob.Stage.SAVING, progress=0)
@@ -350,7 +388,7 @@ def _voice_json(result: Analysis) -> dict[str, object]:
     if result.voice is not None:
         return result.voice.to_json()
     if result.voice_error:
-        return voice_measures.unavailable(result.voice_error)
+        return voice_measures.unavailable(result.voice_error_message or result.voice_error)
     return {}
 
 
@@ -458,6 +496,7 @@ def analysis_save(
                 status=AnalysisJob.Status.DONE,
                 stage=AnalysisJob.Stage.FINISHED,
                 error="",
+                error_message={},
                 progress=100,
                 finished_at=timezone.now(),
             )

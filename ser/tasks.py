@@ -15,9 +15,18 @@ from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_init, worker_ready, worker_shutdown
 from django.db import InterfaceError, OperationalError
 
+from ser.engine.messages import gettext_noop
+
 from . import services, workers
 
 log = logging.getLogger(__name__)
+
+# Failure reasons (translated where they are shown: ser.models.AnalysisJob.error_words).
+TIMED_OUT = {
+    "msgid": gettext_noop("The analysis took longer than the time limit and was stopped; nothing was saved."),
+    "params": {},
+}
+UNEXPECTED = gettext_noop("The analysis failed unexpectedly; the team has been notified. (%(error)s)")
 
 
 @shared_task(
@@ -32,16 +41,12 @@ def analyse_recording(self, recording_id: str) -> None:  # type: ignore[no-untyp
     try:
         services.analysis_run(recording_id=recording_id)
     except SoftTimeLimitExceeded:
-        services.job_fail(
-            recording_id=recording_id,
-            reason="The analysis took longer than the time limit and was stopped; nothing was saved.",
-        )
+        services.job_fail(recording_id=recording_id, reason=TIMED_OUT)
     except Exception as exc:
         if self.request.retries >= self.max_retries or not isinstance(exc, self.autoretry_for):
             services.job_fail(
                 recording_id=recording_id,
-                reason="The analysis failed unexpectedly; the team has been notified. "
-                f"({type(exc).__name__})",
+                reason={"msgid": UNEXPECTED, "params": {"error": type(exc).__name__}},
             )
         raise
 

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from audit.models import AuditEvent
@@ -84,7 +85,7 @@ def recording_upload(request: HttpRequest, pk: str) -> HttpResponse:
         ):
             form.add_error(field if field in form.fields else None, errors)
         return _render_session(request, session, form, status=status)
-    messages.success(request, "Recording uploaded. The analysis is queued.")
+    messages.success(request, gettext("Recording uploaded. The analysis is queued."))
     return redirect("ser:session", pk=session.pk)
 
 
@@ -98,7 +99,7 @@ def recording_retry(request: HttpRequest, pk: str) -> HttpResponse:
     except services.JobNotFailed as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, "The analysis is queued again.")
+        messages.success(request, gettext("The analysis is queued again."))
     return redirect("ser:session", pk=recording.session_id)
 
 
@@ -114,9 +115,11 @@ def recording_reanalyse(request: HttpRequest, pk: str) -> HttpResponse:
             granularity=request.POST.get("granularity", ""),
         )
     except ValidationError as exc:
-        messages.error(request, "The recording was not changed: " + " ".join(exc.messages))
+        messages.error(
+            request, gettext("The recording was not changed: %(reason)s") % {"reason": " ".join(exc.messages)}
+        )
     else:
-        messages.success(request, "The recording will be analysed again with the new choices.")
+        messages.success(request, gettext("The recording will be analysed again with the new choices."))
     return redirect("ser:session", pk=recording.session_id)
 
 
@@ -133,13 +136,16 @@ def analysis_speakers(request: HttpRequest, pk: str) -> HttpResponse:
     try:
         attribution.speakers_name(analysis=analysis, therapist_voice=therapist_voice, actor=request.user)
     except ValidationError as exc:
-        messages.error(request, "The voices were not named: " + " ".join(exc.messages))
+        messages.error(
+            request, gettext("The voices were not named: %(reason)s") % {"reason": " ".join(exc.messages)}
+        )
         return redirect("ser:session", pk=analysis.recording.session_id)
     messages.success(
         request,
-        f"Voice {therapist_voice} is yours: the scores are now of the patient's speech alone."
+        gettext("Voice %(voice)s is yours: the scores are now of the patient's speech alone.")
+        % {"voice": therapist_voice}
         if therapist_voice
-        else "Neither voice is yours: all speech is taken as the patient's.",
+        else gettext("Neither voice is yours: all speech is taken as the patient's."),
     )
     if therapist_voice and request.POST.get("save_profile"):
         try:
@@ -147,9 +153,15 @@ def analysis_speakers(request: HttpRequest, pk: str) -> HttpResponse:
                 user=request.user, analysis=analysis, voice=therapist_voice, consent=True
             )
         except ValidationError as exc:
-            messages.error(request, "Your voice profile was not saved: " + " ".join(exc.messages))
+            messages.error(
+                request,
+                gettext("Your voice profile was not saved: %(reason)s") % {"reason": " ".join(exc.messages)},
+            )
         else:
-            messages.success(request, f"Voice {therapist_voice} is saved as your voice profile.")
+            messages.success(
+                request,
+                gettext("Voice %(voice)s is saved as your voice profile.") % {"voice": therapist_voice},
+            )
     return redirect("ser:session", pk=analysis.recording.session_id)
 
 
@@ -173,7 +185,7 @@ def analysis_file_response(request: HttpRequest, pk: str, name: str) -> HttpResp
     )
     download = selectors.analysis_download(analysis=analysis, name=name)
     if download is None:
-        raise Http404("No such file for this analysis.")
+        raise Http404(gettext("No such file for this analysis."))
     response: HttpResponseBase
     if name == PLAYABLE:
         response = ranged_file_response(
@@ -242,7 +254,11 @@ def voice_profile(request: HttpRequest) -> HttpResponse:
             else 400
         )
         return _render_voice_profile(request, form, status=status)
-    messages.success(request, f"Your voice profile was saved ({profile.speech_s:.0f} s of speech).")
+    messages.success(
+        request,
+        gettext("Your voice profile was saved (%(seconds)s s of speech).")
+        % {"seconds": f"{profile.speech_s:.0f}"},
+    )
     return redirect("ser:voice_profile")
 
 
@@ -258,5 +274,5 @@ def voice_profile_delete(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return _render_voice_profile(request, VoiceProfileForm(), confirm_delete=True)
     if voiceprofiles.voice_profile_delete(user=request.user):
-        messages.success(request, "Your voice profile was deleted.")
+        messages.success(request, gettext("Your voice profile was deleted."))
     return redirect("ser:voice_profile")

@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -20,7 +22,7 @@ from .models import EmotionAnalysis, VoiceProfile
 
 
 class VoiceProfileOutputSerializer(serializers.ModelSerializer):
-    sample_kept = serializers.SerializerMethodField(help_text="Whether the sample's audio is kept.")
+    sample_kept = serializers.SerializerMethodField(help_text=_("Whether the sample's audio is kept."))
 
     class Meta:
         model = VoiceProfile
@@ -35,25 +37,25 @@ class VoiceProfileOutputSerializer(serializers.ModelSerializer):
 
 class VoiceProfileInputSerializer(serializers.Serializer):
     file = serializers.FileField(
-        required=False, allow_empty_file=True, help_text="20-60 s of your own voice (any upload format)."
+        required=False, allow_empty_file=True, help_text=_("20-60 s of your own voice (any upload format).")
     )
     analysis = serializers.UUIDField(
-        required=False, help_text="Instead of a file: one of your analyses made as 'patient only (voice)'…"
+        required=False, help_text=_("Instead of a file: one of your analyses made as 'patient only (voice)'…")
     )
     voice = serializers.ChoiceField(
-        choices=["A", "B"], required=False, help_text="…and which of its voices is yours."
+        choices=["A", "B"], required=False, help_text=_("…and which of its voices is yours.")
     )
-    consent = serializers.BooleanField(help_text="Must be true: you agree to a profile of your own voice.")
+    consent = serializers.BooleanField(help_text=_("Must be true: you agree to a profile of your own voice."))
     keep_sample = serializers.BooleanField(
-        default=False, help_text="Keep the sample's audio (default: not kept)."
+        default=False, help_text=_("Keep the sample's audio (default: not kept).")
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if ("file" in attrs) == ("analysis" in attrs):
-            raise serializers.ValidationError("Send either a file or an analysis (with its voice).")
+            raise serializers.ValidationError(gettext("Send either a file or an analysis (with its voice)."))
         if "analysis" in attrs and "voice" not in attrs:
             raise serializers.ValidationError(
-                {"voice": ["Say which voice of the analysis is yours: A or B."]}
+                {"voice": [gettext("Say which voice of the analysis is yours: A or B.")]}
             )
         return attrs
 
@@ -76,7 +78,7 @@ class VoiceProfileApi(APIView):
     def _own(self, request: Request) -> VoiceProfile:
         profile = VoiceProfile.objects.filter(pk=request.user.pk).first()
         if profile is None:
-            raise exceptions.NotFound("You have no voice profile.")
+            raise exceptions.NotFound(gettext("You have no voice profile."))
         return profile
 
     @extend_schema(responses=VoiceProfileOutputSerializer)

@@ -20,10 +20,12 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from audit import services as audit
 from audit.models import AuditEvent
 from ser.engine.audio import AudioError, load_16k_mono, probe, verify_decodes
+from ser.engine.messages import gettext_noop, render
 from ser.engine.speakers import (
     EMBEDDING_DIM,
     MIN_ENROL_SPEECH_S,
@@ -66,7 +68,7 @@ _EXT = {
     "MOV": "m4a",
     "MATROSKA": "webm",
 }
-CONSENT_MESSAGE = (
+CONSENT_MESSAGE = gettext_lazy(
     "Confirm that you agree to a voice profile being made from your own voice: a numerical voice "
     "print used to tell your speech apart from your patients' in “patient only (voice)” analyses."
 )
@@ -94,7 +96,7 @@ def _encoder() -> Any:
     try:
         return runtime.get_speaker_encoder()
     except SpeakerModelUnavailableError as exc:
-        raise VoiceProfileUnavailable(str(exc), code="unavailable") from exc
+        raise VoiceProfileUnavailable(render(exc.stored(), gettext), code="unavailable") from exc
 
 
 def enrol_file(
@@ -114,7 +116,10 @@ def _spool(upload: Any) -> tuple[IO[bytes], int, str]:
         tmp, digest, size = spool_upload(upload, limit, prefix="voice-sample-")
     except UploadTooLarge:
         raise SampleTooLarge(
-            {"file": f"The sample is larger than {limit / 1024 / 1024:.0f} MB; 20-60 s of speech is enough."},
+            {
+                "file": gettext("The sample is larger than %(mb)s MB; 20-60 s of speech is enough.")
+                % {"mb": f"{limit / 1024 / 1024:.0f}"}
+            },
             code="too_large",
         ) from None
     return tmp, size, digest
@@ -126,18 +131,25 @@ def _read_sample(upload: Any, encoder: Any) -> tuple[Enrolment, _Sample]:
     tmp, size, digest = _spool(upload)
     try:
         if size == 0:
-            raise ValidationError({"file": "The file is empty. Record or choose a sample of your voice."})
+            raise ValidationError(
+                {"file": gettext("The file is empty. Record or choose a sample of your voice.")}
+            )
         try:
             info = probe(tmp.name)
             if info.duration_s > SAMPLE_MAX_S:
                 raise AudioError(
-                    f"The sample is {info.duration_s / 60:.1f} minutes long; at most "
-                    f"{SAMPLE_MAX_S / 60:.0f} minutes are accepted (20-60 s of speech is enough)."
+                    gettext_noop(
+                        "The sample is %(minutes)s minutes long; at most %(max)s minutes are accepted "
+                        "(20-60 s of speech is enough)."
+                    ),
+                    minutes=f"{info.duration_s / 60:.1f}",
+                    max=f"{SAMPLE_MAX_S / 60:.0f}",
                 )
             verify_decodes(tmp.name, info)
             enrolment = enrol_file(tmp.name, encoder=encoder)
         except (AudioError, EnrolmentError) as exc:
-            raise ValidationError({"file": str(exc)}, code="invalid_sample") from exc
+            # In the request's language (the message is kept apart from its numbers until now).
+            raise ValidationError({"file": render(exc.stored(), gettext)}, code="invalid_sample") from exc
         ext = _EXT.get(info.format.split("/")[0], "audio")
         return enrolment, _Sample(tmp=tmp, size=size, sha256=digest, ext=ext)
     except BaseException:
@@ -257,29 +269,36 @@ def voice_profile_from_analysis(
     if not consent:
         raise ValidationError({"consent": CONSENT_MESSAGE}, code="consent")
     if not EmotionAnalysis.objects.for_user(user).filter(pk=analysis.pk).exists():
-        raise Http404("No such analysis.")
+        raise Http404(gettext("No such analysis."))
     if voice not in VOICES:
-        raise ValidationError({"voice": "Choose voice A or B."})
+        raise ValidationError({"voice": gettext("Choose voice A or B.")})
     speakers = analysis.speakers or {}
     centre = (speakers.get("centres") or {}).get(voice)
     if not centre:
         raise ValidationError(
             {
-                "analysis": "This analysis has no speaker voices to enrol from; it was not analysed as "
-                "“patient only (voice)”."
+                "analysis": gettext(
+                    "This analysis has no speaker voices to enrol from; it was not analysed as "
+                    "“patient only (voice)”."
+                )
             }
         )
     vector = np.asarray(centre, dtype=np.float64).reshape(-1)
     if vector.size != EMBEDDING_DIM or not np.isfinite(vector).all() or np.linalg.norm(vector) == 0:
-        raise ValidationError({"analysis": "This analysis's speaker voices are not stored in a usable form."})
+        raise ValidationError(
+            {"analysis": gettext("This analysis's speaker voices are not stored in a usable form.")}
+        )
     encoder = _encoder()
     revision = (speakers.get("model") or {}).get("revision", "")
     if revision != encoder.info.revision:
         raise ValidationError(
             {
-                "analysis": f"This analysis was made with another speaker model ({revision or 'unknown'}) "
-                f"than this server runs now ({encoder.info.revision}); voice prints of different models "
-                "cannot be compared. Analyse the session again, or record a sample instead."
+                "analysis": gettext(
+                    "This analysis was made with another speaker model (%(revision)s) than this server "
+                    "runs now (%(current)s); voice prints of different models cannot be compared. "
+                    "Analyse the session again, or record a sample instead."
+                )
+                % {"revision": revision or gettext("unknown"), "current": encoder.info.revision}
             },
             code="model_mismatch",
         )
@@ -287,8 +306,11 @@ def voice_profile_from_analysis(
     if seconds < MIN_ENROL_SPEECH_S:
         raise ValidationError(
             {
-                "voice": f"Voice {voice} speaks for only {seconds:.0f} s in this session; a voice profile "
-                f"needs at least {MIN_ENROL_SPEECH_S:.0f} s. Nothing was saved."
+                "voice": gettext(
+                    "Voice %(voice)s speaks for only %(seconds)s s in this session; a voice profile "
+                    "needs at least %(min)s s. Nothing was saved."
+                )
+                % {"voice": voice, "seconds": f"{seconds:.0f}", "min": f"{MIN_ENROL_SPEECH_S:.0f}"}
             },
             code="too_little_speech",
         )

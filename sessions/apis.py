@@ -3,6 +3,7 @@ session's recordings and their analyses are served by the analysis app's API.)""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -29,7 +30,7 @@ class DateRangeSerializer(serializers.Serializer):
 
     def validate(self, attrs: dict) -> dict:  # type: ignore[type-arg]
         if attrs["date_from"] and attrs["date_to"] and attrs["date_from"] > attrs["date_to"]:
-            raise serializers.ValidationError({"date_to": "The end of the range is before its start."})
+            raise serializers.ValidationError({"date_to": _("The end of the range is before its start.")})
         return attrs
 
 

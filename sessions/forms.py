@@ -7,6 +7,8 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from patients.forms import ServiceForm
 from patients.models import Patient
@@ -20,23 +22,25 @@ class SessionForm(ServiceForm):
     named beside the field; Django converts them to UTC for storage."""
 
     started_at = forms.DateTimeField(
-        label="Session date and time",
+        label=_("Session date and time"),
         initial=lambda: timezone.localtime().replace(second=0, microsecond=0).strftime("%Y-%m-%dT%H:%M"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
     )
-    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    notes = forms.CharField(label=_("Notes"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["started_at"].help_text = f"In {timezone.get_current_timezone_name()} time."
+        self.fields["started_at"].help_text = gettext("In %(zone)s time.") % {
+            "zone": timezone.get_current_timezone_name()
+        }
 
     def create(self, *, patient: Patient) -> TherapySession | None:
         return self.call(services.session_create, patient=patient, **self.cleaned_data)
 
 
 class SessionEditForm(SessionForm):
-    number = forms.IntegerField(label="Session number", min_value=1)
+    number = forms.IntegerField(label=_("Session number"), min_value=1)
 
     field_order = ["started_at", "number", "notes"]
 
@@ -53,23 +57,27 @@ class SessionEditForm(SessionForm):
 
 class RecordingUploadForm(forms.Form):
     file = forms.FileField(
-        label="Recording",
-        help_text="WAV, FLAC, MP3, M4A, OGG/Opus or WebM of the session.",
+        label=_("Recording"),
+        help_text=_("WAV, FLAC, MP3, M4A, OGG/Opus or WebM of the session."),
         widget=forms.ClearableFileInput(attrs={"accept": "audio/*"}),
     )
     channel = forms.ChoiceField(
+        label=_("Channel"),
         choices=Recording.Channel.choices,
         initial=Recording.Channel.MIX,
-        help_text="If patient and clinician are on separate channels, analyse only the patient's; "
-        "on one channel, “patient only (voice)” finds the patient's speech by voice.",
+        help_text=_(
+            "If patient and clinician are on separate channels, analyse only the patient's; "
+            "on one channel, “patient only (voice)” finds the patient's speech by voice."
+        ),
     )
     granularity = forms.ChoiceField(
+        label=_("Granularity"),
         choices=Recording.Granularity.choices,
         initial=Recording.Granularity.UTTERANCE,
         required=False,
-        help_text="Frame granularity adds a 20 ms emotion timeline (larger files).",
+        help_text=_("Frame granularity adds a 20 ms emotion timeline (larger files)."),
     )
     consent_confirmed = forms.BooleanField(
-        label="The patient consented to this recording being stored and analysed.",
+        label=_("The patient consented to this recording being stored and analysed."),
         required=True,
     )

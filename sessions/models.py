@@ -7,6 +7,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from patients.models import OwnedQuerySet
 
@@ -19,7 +20,7 @@ class TherapySession(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="sessions")
     started_at = models.DateTimeField()
-    number = models.PositiveIntegerField(help_text="Session number for this patient, from 1.")
+    number = models.PositiveIntegerField(help_text=_("Session number for this patient, from 1."))
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -48,16 +49,16 @@ def recording_upload_to(instance: Recording, filename: str) -> str:
 
 class Recording(models.Model):
     class Channel(models.TextChoices):
-        MIX = "mix", "Both channels mixed"
-        LEFT = "left", "Left channel only"
-        RIGHT = "right", "Right channel only"
+        MIX = "mix", _("Both channels mixed")
+        LEFT = "left", _("Left channel only")
+        RIGHT = "right", _("Right channel only")
         # One channel (or both mixed) with both speakers: the patient's segments found by voice.
-        VOICE = "voice", "Patient only (voice)"
+        VOICE = "voice", _("Patient only (voice)")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     session = models.ForeignKey(TherapySession, on_delete=models.CASCADE, related_name="recordings")
     file = models.FileField(upload_to=recording_upload_to, max_length=255)
-    original_name = models.CharField(max_length=255, blank=True, help_text="As uploaded; metadata only.")
+    original_name = models.CharField(max_length=255, blank=True, help_text=_("As uploaded; metadata only."))
     sha256 = models.CharField(max_length=64)
     size_bytes = models.BigIntegerField()
     duration_s = models.FloatField()
@@ -67,8 +68,8 @@ class Recording(models.Model):
     channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.MIX)
 
     class Granularity(models.TextChoices):
-        UTTERANCE = "utterance", "Per speech segment (utterance)"
-        FRAME = "frame", "Per segment and every 20 ms frame"
+        UTTERANCE = "utterance", _("Per speech segment (utterance)")
+        FRAME = "frame", _("Per segment and every 20 ms frame")
 
     granularity = models.CharField(max_length=16, choices=Granularity.choices, default=Granularity.UTTERANCE)
     consent_confirmed = models.BooleanField(default=False)

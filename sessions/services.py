@@ -20,12 +20,15 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.text import get_valid_filename
+from django.utils.translation import gettext as _
 
 from audit import services as audit
 from audit.models import AuditEvent
 from patients.models import Patient
 from ser.engine.audio import AudioError, AudioInfo, probe, verify_decodes
+from ser.engine.messages import render
 
 from .models import Recording, TherapySession, recording_upload_to
 from .signals import recording_stored
@@ -77,9 +80,11 @@ def _validate(session: TherapySession) -> None:
     patient = session.patient
     errors: dict[str, str] = {}  # all of them at once, so a form shows every field to correct
     if patient.date_of_birth and timezone.localdate(session.started_at) < patient.date_of_birth:
-        errors["started_at"] = "The session date is before the patient's date of birth."
+        errors["started_at"] = _("The session date is before the patient's date of birth.")
     if patient.sessions.filter(number=session.number).exclude(pk=session.pk).exists():
-        errors["number"] = f"This patient already has a session number {session.number}."
+        errors["number"] = _("This patient already has a session number %(number)s.") % {
+            "number": session.number
+        }
     if errors:
         raise ValidationError(errors)
     session.full_clean()
@@ -119,7 +124,9 @@ def spool_upload(
         if size > limit:
             tmp.close()
             raise UploadTooLarge(
-                f"The file is larger than the {limit / 1024 / 1024:.0f} MB limit.", code="too_large"
+                _("The file is larger than the %(limit)s MB limit.")
+                % {"limit": f"{limit / 1024 / 1024:.0f}"},
+                code="too_large",
             )
         h.update(chunk)
         tmp.write(chunk)
@@ -144,24 +151,28 @@ def recording_create(
     """
     if not consent_confirmed:
         raise ValidationError(
-            {"consent_confirmed": "Confirm that the patient consented to this recording being analysed."}
+            {"consent_confirmed": _("Confirm that the patient consented to this recording being analysed.")}
         )
     if channel not in Recording.Channel.values:
-        raise ValidationError({"channel": f"Choose one of: {', '.join(Recording.Channel.values)}."})
+        raise ValidationError(
+            {"channel": _("Choose one of: %(choices)s.") % {"choices": ", ".join(Recording.Channel.values)}}
+        )
     if granularity not in Recording.Granularity.values:
-        raise ValidationError({"granularity": "Choose utterance or frame."})
+        raise ValidationError({"granularity": _("Choose utterance or frame.")})
     tmp, digest, size = spool_upload(upload, settings.SER_MAX_UPLOAD_BYTES)
     try:
         if size == 0:
-            raise ValidationError({"file": "The file is empty."}, code="empty")
+            raise ValidationError({"file": _("The file is empty.")}, code="empty")
         same = session.recordings.filter(sha256=digest).first()
         if same is not None:
-            when = timezone.localtime(same.created_at)
+            when = date_format(timezone.localtime(same.created_at), "SHORT_DATETIME_FORMAT")
             raise DuplicateRecording(
                 {
-                    "file": "This recording is already in this session (the same audio was uploaded "
-                    f"{when:%Y-%m-%d %H:%M} as “{same.original_name or 'a recording'}”); "
-                    "it was not added again."
+                    "file": _(
+                        "This recording is already in this session (the same audio was uploaded "
+                        "%(when)s as “%(name)s”); it was not added again."
+                    )
+                    % {"when": when, "name": same.original_name or _("a recording")}
                 },
                 code="duplicate",
             )
@@ -169,9 +180,10 @@ def recording_create(
             info: AudioInfo = probe(tmp.name, max_duration_s=settings.SER_MAX_DURATION_S)
             verify_decodes(tmp.name, info)
         except AudioError as exc:
-            raise ValidationError({"file": str(exc)}, code="invalid_audio") from exc
+            # The engine's words, in the language of whoever sent the file.
+            raise ValidationError({"file": render(exc.stored(), _)}, code="invalid_audio") from exc
         if channel == Recording.Channel.RIGHT and info.channels < 2:
-            raise ValidationError({"channel": "The recording has one channel; choose mix or left."})
+            raise ValidationError({"channel": _("The recording has one channel; choose mix or left.")})
         original = _original_name(upload)
         ext = _FORMAT_EXT.get(info.format) or _FORMAT_EXT.get(info.format.split("/")[0], "audio")
         recording = Recording(
@@ -241,7 +253,7 @@ def session_delete(*, session: TherapySession, actor: Any = None) -> dict[str, i
     was one of the patient's chosen baseline sessions it leaves that choice too; the trends then
     fall back as they do for a chosen session without an analysis. Returns rows deleted per model."""
     pk, patient_id = session.pk, session.patient_id
-    _, counts = session.delete()
+    _deleted, counts = session.delete()
     log.info("session %s of patient %s deleted by user %s: %s", pk, patient_id, _deleted_by(actor), counts)
     return counts
 
@@ -251,7 +263,7 @@ def recording_delete(*, recording: Recording, actor: Any = None) -> dict[str, in
     """Delete a recording, its analysis job and analyses, and every stored file (the audio and
     the five analysis files). Returns rows deleted per model."""
     pk, session_id = recording.pk, recording.session_id
-    _, counts = recording.delete()
+    _deleted, counts = recording.delete()
     log.info("recording %s of session %s deleted by user %s: %s", pk, session_id, _deleted_by(actor), counts)
     return counts
 

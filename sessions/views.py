@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from audit.models import AuditEvent
@@ -43,7 +44,7 @@ def session_edit(request: HttpRequest, pk: str) -> HttpResponse:
     session = owned(TherapySession.objects.select_related("patient"), pk, detail="session edit")
     form = SessionEditForm.for_session(session, request.POST or None)
     if request.method == "POST" and form.is_valid() and form.update(session=session) is not None:
-        messages.success(request, "The session was saved.")
+        messages.success(request, _("The session was saved."))
         return redirect("ser:session", pk=session.pk)
     return render(
         request, "sessions/form.html", {"form": form, "patient": session.patient, "session": session}
@@ -94,8 +95,11 @@ def session_delete(request: HttpRequest, pk: str) -> HttpResponse:
         counts = services.session_delete(session=session, actor=request.user)
         messages.success(
             request,
-            f"Session {session.number} was deleted, with "
-            f"{counts.get(Recording._meta.label, 0)} recording(s), their analyses and stored files.",
+            _(
+                "Session %(number)s was deleted, with %(recordings)s recording(s), their analyses and "
+                "stored files."
+            )
+            % {"number": session.number, "recordings": counts.get(Recording._meta.label, 0)},
         )
         return redirect("reports:dashboard", pk=patient.pk)
     return render(
@@ -131,10 +135,10 @@ def recording_delete(request: HttpRequest, pk: str) -> HttpResponse:
     if post:
         if withdrawn:
             services.recording_consent_withdraw(recording=recording, actor=request.user)
-            done = "Consent withdrawn: the recording, its analyses and stored files were deleted."
+            done = _("Consent withdrawn: the recording, its analyses and stored files were deleted.")
         else:
             services.recording_delete(recording=recording, actor=request.user)
-            done = "The recording, its analyses and stored files were deleted."
+            done = _("The recording, its analyses and stored files were deleted.")
         messages.success(request, done)
         return redirect("ser:session", pk=session.pk)
     return render(

@@ -34,6 +34,17 @@ def _private_media(settings, tmp_path, test_model_dir):  # type: ignore[no-untyp
     settings.SER_MODEL = str(test_model_dir)
 
 
+@pytest.fixture(autouse=True)
+def _english_unless_asked():  # type: ignore[no-untyped-def]
+    """Each test starts in English: a test-client request with a Chinese Accept-Language leaves
+    Chinese active in the thread (as any request does), which must not leak into the next test."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.deactivate()
+
+
 def _make_user(username: str, **extra: Any):  # type: ignore[no-untyped-def]
     from django.contrib.auth import get_user_model
 

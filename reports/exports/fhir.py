@@ -21,7 +21,12 @@ Observations by the standard categories list them; the product category says wha
 Ids: each new resource's fullUrl is `urn:uuid:` + a uuid5 in the product's namespace, from our row
 ids (and, for results, a digest of their values), also carried as its identifier; a transaction
 creates each conditionally (`ifNoneExist` on that identifier, the patient's MRN, the CodeSystem's
-url and version), so a report re-sent after a lost reply creates nothing twice."""
+url and version), so a report re-sent after a lost reply creates nothing twice.
+
+Language: codes, systems and the CodeSystem's displays are English and fixed; what people read (the
+concepts' `text`, notes, the conclusion, descriptions, titles) is in the active language (the
+request's; for a push the sending therapist's), and each resource says which in `language` ("en"
+or "zh-Hans")."""
 
 from __future__ import annotations
 
@@ -35,7 +40,8 @@ from decimal import Decimal
 from urllib.parse import quote
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, ngettext, pgettext
 from fhir.resources.R4B.annotation import Annotation
 from fhir.resources.R4B.attachment import Attachment
 from fhir.resources.R4B.bundle import Bundle, BundleEntry, BundleEntryRequest
@@ -63,7 +69,7 @@ from ser.engine.notices import DISCLAIMER, TEST_MODEL_SHORT, TEST_MODEL_WARNING
 from ser.engine.voice import MEASURES
 
 from ..report import ReportRow, TrendReport
-from ..restrictions import PHRASES
+from ..restrictions import PHRASES, join
 from ..trends import Provenance
 from .fhir_codes import (
     AUDIO_MIME,
@@ -71,7 +77,6 @@ from .fhir_codes import (
     COSINE,
     EUCLIDEAN,
     MEDIA_TYPE,
-    MODEL_NOTE_PREFIX,
     NAMESPACE,
     OBSERVATION_CATEGORY,
     PANEL,
@@ -86,6 +91,11 @@ from .fhir_codes import (
     restriction_code,
 )
 from .fhir_voice import has_voice, voice_components
+
+
+def language() -> str:
+    """The language of the words in the resources (a BCP 47 tag): "en" or "zh-Hans"."""
+    return "zh-Hans" if (translation.get_language() or "").lower().startswith("zh") else "en"
 
 
 def _id(*parts: object) -> str:
@@ -149,7 +159,12 @@ def _patient(b: _Builder, report: TrendReport) -> Reference:
         if p.external_id
         else _own_id(key)
     )
-    resource = Patient(identifier=[ident], name=[HumanName(text=p.display_name)], birthDate=p.date_of_birth)
+    resource = Patient(
+        language=language(),
+        identifier=[ident],
+        name=[HumanName(text=p.display_name)],
+        birthDate=p.date_of_birth,
+    )
     return b.add(resource, key, _search(ident))
 
 
@@ -169,32 +184,43 @@ def _practitioner(b: _Builder, report: TrendReport) -> Reference:
         family=last or None,
         given=[first] if first else None,
     )
-    return b.add(Practitioner(identifier=[ident], name=[name]), key, _search(ident))
+    return b.add(Practitioner(language=language(), identifier=[ident], name=[name]), key, _search(ident))
 
 
 def _model_words(m: Provenance) -> str:
-    words = (
-        f"{MODEL_NOTE_PREFIX} {m.model_id} (weights revision {m.model_revision}, variant {m.model_variant}, "
-        f"precision {m.precision}, run on {m.device})."
-    )
-    return f"{words} {TEST_MODEL_SHORT} {TEST_MODEL_WARNING}" if m.is_test_model else words
+    words = gettext(
+        "Model: %(model)s (weights revision %(revision)s, variant %(variant)s, precision %(precision)s, "
+        "run on %(device)s)."
+    ) % {
+        "model": m.model_id,
+        "revision": m.model_revision,
+        "variant": m.model_variant,
+        "precision": m.precision,
+        "device": m.device,
+    }
+    if m.is_test_model:
+        return f"{words} {gettext(TEST_MODEL_SHORT)} {gettext(TEST_MODEL_WARNING)}"
+    return words
 
 
 def _device(b: _Builder, m: Provenance) -> Reference:
     key = _id("Device", m.model_id, m.model_revision, m.model_variant, m.precision, m.device, m.is_test_model)
     ident = _own_id(key)
     resource = Device(
+        language=language(),
         identifier=[ident],
         status="active",
         deviceName=[DeviceDeviceName(name=m.model_id, type="model-name")],
-        type=CodeableConcept(text="Speech emotion recognition model (software)"),
-        version=[DeviceVersion(type=CodeableConcept(text="weights revision"), value=m.model_revision)],
+        type=CodeableConcept(text=gettext("Speech emotion recognition model (software)")),
+        version=[
+            DeviceVersion(type=CodeableConcept(text=gettext("weights revision")), value=m.model_revision)
+        ],
         property=[
             DeviceProperty(type=CodeableConcept(text=label), valueCode=[CodeableConcept(text=value)])
             for label, value in (
-                ("model variant", m.model_variant),
-                ("precision", m.precision),
-                ("compute device", m.device),
+                (gettext("model variant"), m.model_variant),
+                (gettext("precision"), m.precision),
+                (gettext("compute device"), m.device),
             )
         ],
         note=[Annotation(text=_model_words(m))],
@@ -216,13 +242,15 @@ def _components(report: TrendReport, row: ReportRow) -> list[ObservationComponen
                 ObservationReferenceRange(
                     low=quantity(band[0], "1"),
                     high=quantity(band[1], "1"),
-                    text="This patient's usual range: the baseline sessions' own drift, mean ± 2 SD.",
+                    text=gettext(
+                        "This patient's usual range: the baseline sessions' own drift, mean ± 2 SD."
+                    ),
                 )
             ]
             # A session restricted differently from the baseline is not compared with its range.
             if band is not None and row.drift_comparable
             else None,
-            interpretation=interpretation("H", "High", "Beyond this patient's usual range")
+            interpretation=interpretation("H", "High", gettext("Beyond this patient's usual range"))
             if row.beyond_band
             else None,
         )
@@ -239,7 +267,10 @@ def _components(report: TrendReport, row: ReportRow) -> list[ObservationComponen
 
 def _categories() -> list[CodeableConcept]:
     return [
-        CodeableConcept(coding=[Coding(system=OBSERVATION_CATEGORY, code="exam", display="Exam")]),
+        CodeableConcept(
+            coding=[Coding(system=OBSERVATION_CATEGORY, code="exam", display="Exam")],
+            text=gettext("Exam") if language() != "en" else None,
+        ),
         concept(CATEGORY),
     ]
 
@@ -261,19 +292,26 @@ def _observation(
     notes = [_model_words(m) for m in row.models]
     if row.voice_provenance:
         notes.append(
-            f"Voice measures computed with {' and '.join(row.voice_provenance)}; intensity is "
-            "uncalibrated dB, comparable only within this patient and recording set-up."
+            gettext(
+                "Voice measures computed with %(libraries)s; intensity is uncalibrated dB, comparable only "
+                "within this patient and recording set-up."
+            )
+            % {"libraries": pgettext("list", " and ").join(row.voice_provenance)}
         )
     if row.baseline:
-        notes.append("Baseline session.")
+        notes.append(gettext("Baseline session."))
     if not row.drift_comparable:
-        base = PHRASES.get(report.trend.baseline_restriction, "none")
+        base = PHRASES.get(report.trend.baseline_restriction) or pgettext("restriction", "none")
         notes.append(
-            f"Restricted differently from the baseline ({PHRASES[row.restriction]} vs {base}): "
-            "its drift is not compared."
+            gettext(
+                "Restricted differently from the baseline (%(restriction)s vs %(baseline)s): its drift is "
+                "not compared."
+            )
+            % {"restriction": PHRASES[row.restriction], "baseline": base}
         )
-    notes.append(DISCLAIMER)
+    notes.append(gettext(DISCLAIMER))
     resource = Observation(
+        language=language(),
         identifier=[ident],
         status="final",
         category=_categories(),
@@ -304,6 +342,7 @@ def _media(b: _Builder, report: TrendReport, row: ReportRow, refs: dict[str, Ref
         key = _id("Media", recording.pk)
         ident = _own_id(key)
         resource = Media(
+            language=language(),
             identifier=[ident],
             status="completed",
             type=CodeableConcept(coding=[Coding(system=MEDIA_TYPE, code="audio", display="Audio")]),
@@ -311,24 +350,38 @@ def _media(b: _Builder, report: TrendReport, row: ReportRow, refs: dict[str, Ref
             operator=refs["practitioner"],
             createdDateTime=_local(row.date),
             duration=Decimal(repr(float(recording.duration_s))),
-            content=_attachment(content, mime, f"Session {row.number} recording", row.date),
+            content=_attachment(
+                content, mime, gettext("Session %(number)s recording") % {"number": row.number}, row.date
+            ),
         )
         out.append(b.add(resource, key, _search(ident)))
     return out
 
 
 def _conclusion(report: TrendReport) -> str:
-    parts = [f"{TEST_MODEL_SHORT} {TEST_MODEL_WARNING}"] if report.is_test_model else []
+    parts = [f"{gettext(TEST_MODEL_SHORT)} {gettext(TEST_MODEL_WARNING)}"] if report.is_test_model else []
+    n = len(report.rows)
     parts.append(
-        f"Speech-emotion trend, {report.range_words}: {len(report.rows)} analysed session(s), "
-        f"model variant {report.variant or 'none'}. {report.baseline_words}"
+        ngettext(
+            "Speech-emotion trend, %(range)s: %(n)s analysed session, model variant %(variant)s.",
+            "Speech-emotion trend, %(range)s: %(n)s analysed sessions, model variant %(variant)s.",
+            n,
+        )
+        % {"range": report.range_words, "n": n, "variant": report.variant or pgettext("variant", "none")}
     )
+    parts.append(report.baseline_words)
     for flag in report.flags:
-        sessions = ", ".join(str(n) for n in flag.sessions)
-        parts.append(f"Review flag — {flag.title} (session(s) {sessions}): {flag.detail}")
+        parts.append(
+            ngettext(
+                "Review flag — %(title)s (session %(sessions)s): %(detail)s",
+                "Review flag — %(title)s (sessions %(sessions)s): %(detail)s",
+                len(flag.sessions),
+            )
+            % {"title": flag.title, "sessions": join(flag.sessions), "detail": flag.detail}
+        )
     if not report.flags:
-        parts.append("No review flags.")
-    parts.append(DISCLAIMER)
+        parts.append(gettext("No review flags."))
+    parts.append(gettext(DISCLAIMER))
     return " ".join(parts)
 
 
@@ -339,7 +392,7 @@ def report_bundle(
     if bundle_type not in ("collection", "transaction"):
         raise ValueError(f"bundle_type must be collection or transaction, not {bundle_type!r}")
     b = _Builder(bundle_type)
-    cs = codesystem()
+    cs = codesystem()  # English, whoever exports: its displays are the codes' fixed names
     b.add(cs, _id("CodeSystem", cs.url, cs.version), f"url={cs.url}&version={cs.version}")
     refs = {"patient": _patient(b, report), "practitioner": _practitioner(b, report)}
     devices = {m: _device(b, m) for m in report.models}
@@ -358,6 +411,7 @@ def report_bundle(
     attachment = _attachment(pdf, "application/pdf", report.filename("pdf"), report.generated_at)
     diagnostic = b.add(
         DiagnosticReport(
+            language=language(),
             identifier=[ident],
             status="final",
             category=[concept(CATEGORY)],
@@ -378,6 +432,7 @@ def report_bundle(
     doc_ident = _own_id(doc_key)
     b.add(
         DocumentReference(
+            language=language(),
             masterIdentifier=doc_ident,
             status="current",
             docStatus="final",
@@ -386,7 +441,9 @@ def report_bundle(
             subject=refs["patient"],
             date=_local(report.generated_at),
             author=[refs["practitioner"]],
-            description=f"Speech-emotion trend report, {report.range_words}. {DISCLAIMER}",
+            description=gettext("Speech-emotion trend report, %(range)s.") % {"range": report.range_words}
+            + " "
+            + gettext(DISCLAIMER),
             content=[DocumentReferenceContent(attachment=attachment)],
             context=DocumentReferenceContext(related=[diagnostic], period=period),
         ),
@@ -394,6 +451,7 @@ def report_bundle(
         _search(doc_ident),
     )
     return Bundle(
+        language=language(),
         identifier=_own_id(_id("Bundle", report_key)),
         type=bundle_type,
         timestamp=_local(report.generated_at),

@@ -9,14 +9,17 @@ import uuid
 from decimal import Decimal
 
 from django.conf import settings
+from django.utils.translation import gettext
 from fhir.resources.R4B.codeableconcept import CodeableConcept
 from fhir.resources.R4B.codesystem import CodeSystem, CodeSystemConcept
 from fhir.resources.R4B.coding import Coding
 from fhir.resources.R4B.quantity import Quantity
 
+from ser.emotions import emotion_name
 from ser.engine.labels import EMOTIONS
+from ser.engine.messages import gettext_noop
 from ser.engine.notices import DISCLAIMER
-from ser.engine.voice import MEASURES
+from ser.engine.voice import BY_KEY, MEASURES
 
 from ..restrictions import RESTRICTIONS, WORDS
 
@@ -47,6 +50,16 @@ def restriction_code(kind: str) -> str:
     """The code of a restriction (reports.restrictions): "restriction-channel"."""
     return f"restriction-{kind}"
 
+
+# The CodeSystem's displays are English and never change with the reader's language (a Coding's
+# display must be the CodeSystem's); the words a person reads are the CodeableConcept's `text`.
+_RESTRICTION_DISPLAYS = {
+    "mix": "Both speakers",
+    "channel": "Patient's channel",
+    "voice": "Patient only (voice)",
+    "mixed": "Mixed (recordings differ)",
+}
+assert set(_RESTRICTION_DISPLAYS) == set(WORDS)
 
 _RESTRICTION_DEFINITIONS = {
     "mix": "Both speakers: the recording's channels mixed, or a one-channel recording; the "
@@ -110,8 +123,37 @@ CONCEPTS: dict[str, tuple[str, str]] = {
         "The restriction the session's scores, embedding and drift rest on (a restriction-<kind> "
         "code). Drift is compared with the baseline only between sessions restricted the same way.",
     ),
-    **{restriction_code(kind): (WORDS[kind], _RESTRICTION_DEFINITIONS[kind]) for kind in RESTRICTIONS},
+    **{
+        restriction_code(kind): (_RESTRICTION_DISPLAYS[kind], _RESTRICTION_DEFINITIONS[kind])
+        for kind in RESTRICTIONS
+    },
 }
+
+# The displays of our other codes as a person reads them (`text`), marked for the catalogue.
+_TEXTS = {
+    PANEL: gettext_noop("Speech emotion scores of one session"),
+    REPORT: gettext_noop("Speech emotion trend report"),
+    CATEGORY: gettext_noop("Speech analysis"),
+    EUCLIDEAN: gettext_noop("Euclidean drift from baseline"),
+    COSINE: gettext_noop("Cosine drift from baseline"),
+    SPEECH: gettext_noop("Speech seconds analysed"),
+    RESTRICTION: gettext_noop("Whose speech was analysed"),
+}
+assert all(CONCEPTS[code][0] == text for code, text in _TEXTS.items())
+
+
+def concept_text(code: str) -> str:
+    """What one of our codes means, in the active language (the display, in English)."""
+    if code.startswith("emotion-"):
+        return gettext("Share of speech: %(emotion)s") % {
+            "emotion": emotion_name(code.removeprefix("emotion-"))
+        }
+    if code.startswith("restriction-"):
+        return str(WORDS[code.removeprefix("restriction-")])
+    if code.startswith("voice-"):
+        return gettext(BY_KEY[code.removeprefix("voice-")].label)
+    return gettext(_TEXTS[code]) if code in _TEXTS else CONCEPTS[code][0]
+
 
 # Container part of Recording.audio_format ("WAV", "MP3/MP3", "MOV/AAC") → MIME type.
 AUDIO_MIME = {
@@ -130,10 +172,12 @@ AUDIO_MIME = {
 
 
 def concept(code: str) -> CodeableConcept:
-    """One of our codes, with its display as the text."""
+    """One of our codes, with the CodeSystem's (English) display and, as the text, what it means in
+    the active language (the same as the display in English)."""
     display = CONCEPTS[code][0]
     return CodeableConcept(
-        coding=[Coding(system=settings.FHIR_CODESYSTEM_URL, code=code, display=display)], text=display
+        coding=[Coding(system=settings.FHIR_CODESYSTEM_URL, code=code, display=display)],
+        text=concept_text(code),
     )
 
 
@@ -151,10 +195,12 @@ def interpretation(code: str, display: str, text: str) -> list[CodeableConcept]:
 def codesystem() -> CodeSystem:
     """The product's CodeSystem: every code the Bundle uses outside the standard ones."""
     return CodeSystem(
+        language="en",  # its displays and definitions: English, whoever exports
         url=settings.FHIR_CODESYSTEM_URL,
         version=CODESYSTEM_VERSION,
         name="SpeechEmotionMeasures",
-        title="Speech-emotion measures of the speech-emotion session tracker",
+        # The CodeSystem is English by design (language "en"), like its displays.
+        title="Speech-emotion measures of the speech-emotion session tracker",  # not for people
         status="active",
         experimental=False,
         description="Codes for speech-emotion scores, voice drift, voice measures and the trend report "

@@ -12,6 +12,7 @@ reason is "not-performed" rather than "error": nothing failed, the measurement w
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
 from fhir.resources.R4B.codeableconcept import CodeableConcept
 from fhir.resources.R4B.coding import Coding
 from fhir.resources.R4B.observation import ObservationComponent, ObservationReferenceRange
@@ -20,8 +21,6 @@ from ser.engine.voice import MEASURES
 
 from ..report import ReportRow, TrendReport
 from .fhir_codes import DATA_ABSENT, concept, interpretation, quantity, voice_code
-
-RANGE_TEXT = "this patient's baseline range"
 
 
 def has_voice(row: ReportRow) -> bool:
@@ -33,7 +32,7 @@ def _absent(key: str) -> ObservationComponent:
         code=concept(voice_code(key)),
         dataAbsentReason=CodeableConcept(
             coding=[Coding(system=DATA_ABSENT, code="not-performed", display="Not Performed")],
-            text="Could not be computed from this session's speech.",
+            text=gettext("Could not be computed from this session's speech."),
         ),
     )
 
@@ -56,14 +55,14 @@ def voice_components(report: TrendReport, row: ReportRow) -> list[ObservationCom
                     ObservationReferenceRange(
                         low=quantity(band.low, m.unit, m.ucum),
                         high=quantity(band.high, m.unit, m.ucum),
-                        text=RANGE_TEXT,
+                        text=gettext("this patient's baseline range"),
                     )
                 ]
                 if band is not None
                 else None,
-                interpretation=interpretation("H", "High", "Above " + RANGE_TEXT)
+                interpretation=interpretation("H", "High", gettext("Above this patient's baseline range"))
                 if side == "above"
-                else interpretation("L", "Low", "Below " + RANGE_TEXT)
+                else interpretation("L", "Low", gettext("Below this patient's baseline range"))
                 if side == "below"
                 else None,
             )

@@ -5,9 +5,12 @@ one table row per session, the voice measures (`pdf_voice`), and the models behi
 Why ReportLab (platypus) and svglib: on this machine a 200-session report took 5.1 s with WeasyPrint
 (HTML → layout engine) against 2.1 s with ReportLab, which lays the table out directly. svglib turns
 the SVG plots of `reports.plots` into ReportLab Drawings, so the plots stay vector graphics (and
-matplotlib writes its text as paths, so the plots need no fonts). The text uses the built-in
-Helvetica, which covers Windows-1252 only: other characters (Polish, Chinese) print as black boxes
-until an embedded TrueType font is registered here.
+matplotlib writes its text as paths, so the plots need no fonts). The text uses Noto Sans CJK SC
+(`reports.fonts.pdf_fonts`, embedded as a subset of the glyphs used), so Chinese words and names
+print; without the font files it falls back to the built-in Helvetica (Windows-1252 only).
+
+Every word is in the active language (the request's, or for a push the sending therapist's), dates
+in its named formats, and the document says its language (/Lang).
 
 Every page carries, from the page template rather than the story, the header (product, patient,
 record id), the disclaimer and "Page N of M" in the footer, and — when a test checkpoint made any of
@@ -24,7 +27,9 @@ from functools import partial
 from typing import Any
 from xml.sax.saxutils import escape
 
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
@@ -43,12 +48,14 @@ from reportlab.platypus import (
 )
 from svglib.svglib import svg2rlg
 
+from ser.emotions import emotion_name, emotion_names
 from ser.engine.labels import EMOTIONS
 from ser.engine.notices import DISCLAIMER, DISCLAIMER_LONG, TEST_MODEL_WARNING
 
-from .. import plots
+from .. import fonts, plots
 from ..charts import trend_drift_svg
 from ..report import TrendReport
+from ..restrictions import join
 from .pdf_style import (
     BASELINE_BG,
     BEYOND_BG,
@@ -76,7 +83,8 @@ def _record_id(report: TrendReport, words: dict[str, str]) -> str:
 
 
 def _local(report: TrendReport) -> str:
-    return timezone.localtime(report.generated_at).strftime("%Y-%m-%d %H:%M %Z")
+    local = timezone.localtime(report.generated_at)
+    return f"{date_format(local, 'SHORT_DATETIME_FORMAT')} {local:%Z}"
 
 
 def _therapist(report: TrendReport, words: dict[str, str]) -> str:
@@ -99,7 +107,7 @@ def _facts(report: TrendReport, words: dict[str, str], st: dict[str, ParagraphSt
         (words["record_id"], _record_id(report, words)),
     ]
     if report.patient.date_of_birth:
-        rows.append((words["dob"], f"{report.patient.date_of_birth:%Y-%m-%d}"))
+        rows.append((words["dob"], date_format(report.patient.date_of_birth, "SHORT_DATE_FORMAT")))
     rows += [
         (words["therapist"], _therapist(report, words)),
         (words["range"], report.range_words),
@@ -127,7 +135,7 @@ def _facts(report: TrendReport, words: dict[str, str], st: dict[str, ParagraphSt
 
 def _disclaimer(st: dict[str, ParagraphStyle], width: float) -> Table:
     # The test-checkpoint warning, when it applies, is in every page's header already.
-    box = Table([[_p(DISCLAIMER_LONG, st["notice"])]], colWidths=[width])
+    box = Table([[_p(gettext(DISCLAIMER_LONG), st["notice"])]], colWidths=[width])
     box.setStyle(
         TableStyle(
             [("BOX", (0, 0), (-1, -1), 0.6, RULE), ("BACKGROUND", (0, 0), (-1, -1), colors.whitesmoke)]
@@ -141,8 +149,9 @@ def _flags(report: TrendReport, words: dict[str, str], st: dict[str, ParagraphSt
         return [_p(words["no_flags"], st["body"])]
     out: list[Flowable] = []
     for flag in report.flags:
-        numbers = ", ".join(str(n) for n in flag.sessions)
-        text = f"<b>{escape(flag.title)}.</b> {escape(flag.detail)} " + escape(
+        numbers = join(flag.sessions)
+        title = words["flag_title"] % {"title": flag.title}
+        text = f"<b>{escape(title)}</b> {escape(flag.detail)} " + escape(
             words["flag_sessions"] % {"numbers": numbers}
         )
         out.append(Paragraph(text, st["flag"]))
@@ -192,16 +201,16 @@ def session_cells(report: TrendReport, words: dict[str, str]) -> list[list[str]]
     """The sessions table as printed: a header row, then one row per session."""
     head = [words[k] for k in ("col_date", "col_number", "col_dominant", "col_confidence")]
     tail = [words[k] for k in ("col_euclidean", "col_cosine", "col_speech", "col_restriction", "col_mark")]
-    rows = [[*head, *EMOTIONS, *tail]]
+    rows = [[*head, *emotion_names(), *tail]]
     for r in report.rows:
         mark = words["mark_baseline"] if r.baseline else words["mark_beyond"] if r.beyond_band else ""
         if not r.drift_comparable:
             mark = f"{mark} {words['mark_differs']}".strip()
         rows.append(
             [
-                f"{timezone.localtime(r.date):%Y-%m-%d}",
+                date_format(timezone.localtime(r.date), "SHORT_DATE_FORMAT"),
                 str(r.number),
-                r.dominant,
+                emotion_name(r.dominant),
                 f"{r.confidence:.3f}",
                 *[f"{r.scores[e]:.3f}" for e in EMOTIONS],
                 f"{r.euclidean:.3f}",
@@ -215,12 +224,13 @@ def session_cells(report: TrendReport, words: dict[str, str]) -> list[list[str]]
 
 
 def _sessions_table(report: TrendReport, words: dict[str, str], width: float) -> Table:
+    regular, bold = fonts.pdf_fonts()
     cells = session_cells(report, words)
     size, widths = fit_columns(cells, width)
     table = Table(cells, colWidths=widths, repeatRows=1, hAlign="LEFT")
     style: list[tuple[Any, ...]] = [
-        ("FONT", (0, 0), (-1, -1), "Helvetica", size, size + 2),
-        ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", size, size + 2),
+        ("FONT", (0, 0), (-1, -1), regular, size, size + 2),
+        ("FONT", (0, 0), (-1, 0), bold, size, size + 2),
         ("TEXTCOLOR", (0, 0), (-1, -1), INK),
         ("ALIGN", (1, 0), (1, -1), "RIGHT"),
         ("ALIGN", (3, 0), (-3, -1), "RIGHT"),
@@ -310,10 +320,11 @@ class _NumberedCanvas(Canvas):  # type: ignore[misc]
 
     def save(self) -> None:
         total = len(self._held)
+        regular, _ = fonts.pdf_fonts()
         for state in self._held:
             self.__dict__.update(state)
             width = self._pagesize[0]
-            self.setFont("Helvetica", 7.5)
+            self.setFont(regular, 7.5)
             self.setFillColor(MUTED)
             text = self._page_words % {"page": self._pageNumber, "pages": total}
             self.drawRightString(width - MARGIN, 9 * mm, text)
@@ -321,8 +332,9 @@ class _NumberedCanvas(Canvas):  # type: ignore[misc]
         super().save()
 
 
-def _shorten(text: str, room: float, font: str = "Helvetica", size: float = 8) -> str:
+def _shorten(text: str, room: float, font: str | None = None, size: float = 8) -> str:
     """`text`, cut with an ellipsis to fit `room` points (a long name must not run into the header)."""
+    font = font or fonts.pdf_fonts()[0]
     if stringWidth(text, font, size) <= room:
         return text
     while text and stringWidth(text + "…", font, size) > room:
@@ -339,18 +351,17 @@ def _decorate(
     warning: Paragraph | None,
 ) -> None:
     """What every page carries: the header, the footer's disclaimer, the test warning when it applies."""
+    regular, bold = fonts.pdf_fonts()
     width, height = doc.pagesize
     canvas.saveState()
-    canvas.setFont("Helvetica-Bold", 8)
+    canvas.setFont(bold, 8)
     canvas.setFillColor(INK)
     left = f"{words['product']} · {words['title']}"
     canvas.drawString(MARGIN, height - 11 * mm, left)
-    canvas.setFont("Helvetica", 8)
+    canvas.setFont(regular, 8)
     ident = f" · {words['record_id']} {_record_id(report, words)}"
-    room = (
-        width - 2 * MARGIN - stringWidth(left, "Helvetica-Bold", 8) - 12 - stringWidth(ident, "Helvetica", 8)
-    )
-    name = _shorten(report.patient.display_name, room)
+    room = width - 2 * MARGIN - stringWidth(left, bold, 8) - 12 - stringWidth(ident, regular, 8)
+    name = _shorten(report.patient.display_name, room, regular)
     canvas.drawRightString(width - MARGIN, height - 11 * mm, name + ident)
     canvas.setStrokeColor(RULE)
     canvas.setLineWidth(0.6)
@@ -364,10 +375,16 @@ def _decorate(
         warning.drawOn(canvas, MARGIN + 4, top - h - 3)
     canvas.setStrokeColor(RULE)
     canvas.line(MARGIN, 13 * mm, width - MARGIN, 13 * mm)
-    canvas.setFont("Helvetica-Bold", 7.5)
+    canvas.setFont(bold, 7.5)
     canvas.setFillColor(INK)
-    canvas.drawString(MARGIN, 9 * mm, DISCLAIMER)
+    canvas.drawString(MARGIN, 9 * mm, gettext(DISCLAIMER))
     canvas.restoreState()
+
+
+def _pdf_language() -> str:
+    """The document's language as a BCP 47 tag (the catalogue's /Lang): "en" or "zh-Hans"."""
+    code = translation.get_language() or "en"
+    return "zh-Hans" if code.lower().startswith("zh") else code.split("-")[0]
 
 
 def report_pdf(report: TrendReport, *, page_size: str = "a4") -> bytes:
@@ -381,7 +398,7 @@ def report_pdf(report: TrendReport, *, page_size: str = "a4") -> bytes:
     top = 17 * mm
     warning = None
     if report.is_test_model:
-        warning = _p(TEST_MODEL_WARNING, st["warning"])
+        warning = _p(gettext(TEST_MODEL_WARNING), st["warning"])
         top += warning.wrap(width - 8, size[1])[1] + 8
     buf = io.BytesIO()
     doc = BaseDocTemplate(
@@ -394,8 +411,10 @@ def report_pdf(report: TrendReport, *, page_size: str = "a4") -> bytes:
         title=words["title"],
         author=words["product"],
         creator=words["product"],
-        subject=DISCLAIMER,
+        subject=gettext(DISCLAIMER),
         invariant=1,
+        lang=_pdf_language(),
+        initialFontName=fonts.pdf_fonts()[0],
     )
     frame = Frame(MARGIN, doc.bottomMargin, width, doc.height, id="body", leftPadding=0, rightPadding=0)
     decorate: Callable[[Canvas, BaseDocTemplate], None] = partial(

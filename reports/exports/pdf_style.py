@@ -3,12 +3,15 @@ the PDF adds (`WORDS`, marked for translation)."""
 
 from __future__ import annotations
 
+from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+
+from .. import fonts
 
 PAGE_SIZES = {"a4": A4, "letter": LETTER}
 
@@ -29,6 +32,7 @@ WORDS: dict[str, Promise] = {
     "baseline": _("Baseline"),
     "flags": _("Review flags"),
     "no_flags": _("No review flags for the sessions in this range."),
+    "flag_title": _("%(title)s."),
     "flag_sessions": _("Sessions concerned: %(numbers)s."),
     "trajectory": _("Emotion trajectory"),
     "trajectory_note": _(
@@ -136,17 +140,20 @@ CELL_PAD = 2.5  # points left and right of every table cell
 
 
 def fit_columns(
-    cells: list[list[str]], width: float, *, body_font: str = "Helvetica"
+    cells: list[list[str]], width: float, *, body_font: str | None = None
 ) -> tuple[float, list[float]]:
     """The largest table font size (of TABLE_FONT_SIZES) whose natural column widths fit `width`
-    — the header row in bold, each of its lines measured on its own, the body in `body_font` —
-    and the widths, the slack shared out so the table spans the frame."""
+    — the header row in bold, each of its lines measured on its own, the body in `body_font` (the
+    regular face of `fonts.pdf_fonts()` by default) — and the widths, the slack shared out so the
+    table spans the frame."""
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
+    regular, bold = fonts.pdf_fonts()
+    body_font = body_font or regular
     for size in TABLE_FONT_SIZES:
         natural = [
             max(
-                *(stringWidth(line, "Helvetica-Bold", size) for line in cells[0][c].split("\n")),
+                *(stringWidth(line, bold, size) for line in cells[0][c].split("\n")),
                 *(stringWidth(row[c], body_font, size) for row in cells[1:]),
             )
             + 2 * CELL_PAD
@@ -159,23 +166,24 @@ def fit_columns(
 
 
 def paragraph_styles() -> dict[str, ParagraphStyle]:
-    body = ParagraphStyle("body", fontName="Helvetica", fontSize=9, leading=12, textColor=INK)
+    """The paragraph styles, in the fonts of `fonts.pdf_fonts()` (Chinese included). Chinese has no
+    spaces to break lines at: `wordWrap="CJK"` breaks between any two glyphs when the paragraph is
+    in Chinese."""
+    regular, bold = fonts.pdf_fonts()
+    wrap = "CJK" if (translation.get_language() or "").lower().startswith("zh") else None
+    body = ParagraphStyle("body", fontName=regular, fontSize=9, leading=12, textColor=INK, wordWrap=wrap)
     return {
         "body": body,
-        "title": ParagraphStyle("title", body, fontName="Helvetica-Bold", fontSize=16, leading=20),
-        "h2": ParagraphStyle(
-            "h2", body, fontName="Helvetica-Bold", fontSize=11, leading=14, spaceBefore=8, spaceAfter=3
-        ),
+        "title": ParagraphStyle("title", body, fontName=bold, fontSize=16, leading=20),
+        "h2": ParagraphStyle("h2", body, fontName=bold, fontSize=11, leading=14, spaceBefore=8, spaceAfter=3),
         "small": ParagraphStyle("small", body, fontSize=7.5, leading=9.5, textColor=MUTED),
         "cell": ParagraphStyle("cell", body, fontSize=7.5, leading=9),
-        "label": ParagraphStyle("label", body, fontName="Helvetica-Bold"),
+        "label": ParagraphStyle("label", body, fontName=bold),
         "h3": ParagraphStyle(
-            "h3", body, fontName="Helvetica-Bold", fontSize=9.5, leading=12, spaceBefore=8, spaceAfter=2
+            "h3", body, fontName=bold, fontSize=9.5, leading=12, spaceBefore=8, spaceAfter=2
         ),
-        "cell_head": ParagraphStyle("cell_head", body, fontName="Helvetica-Bold", fontSize=7.5, leading=9),
-        "warning": ParagraphStyle(
-            "warning", body, fontName="Helvetica-Bold", fontSize=8.5, leading=11, textColor=RED
-        ),
-        "notice": ParagraphStyle("notice", body, fontName="Helvetica-Bold"),
+        "cell_head": ParagraphStyle("cell_head", body, fontName=bold, fontSize=7.5, leading=9),
+        "warning": ParagraphStyle("warning", body, fontName=bold, fontSize=8.5, leading=11, textColor=RED),
+        "notice": ParagraphStyle("notice", body, fontName=bold),
         "flag": ParagraphStyle("flag", body, leftIndent=8, spaceAfter=4),
     }

@@ -6,20 +6,23 @@ each module to one subject."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 from xml.sax.saxutils import escape
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext, pgettext
 from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table, TableStyle
 
 from ser.engine.voice import BY_KEY, MEASURES
 
-from .. import plots
+from .. import fonts, plots
 from ..report import TrendReport
+from ..restrictions import join
 from .pdf_style import (
     BASELINE_BG,
     BEYOND_BG,
@@ -36,6 +39,16 @@ def _p(text: str, style: ParagraphStyle) -> Paragraph:
     return Paragraph(escape(text), style)
 
 
+def _lower(label: str) -> str:
+    """A measure's name inside a sentence ("Speech rate" → "speech rate"; Chinese as it is)."""
+    return label[0].lower() + label[1:] if label else label
+
+
+def join_groups(items: Iterable[str]) -> str:
+    """Items that hold commas of their own, in the active language's list: "a; b" or "a；b"."""
+    return pgettext("list separator", "; ").join(items)
+
+
 def voice_cells(report: TrendReport, words: dict[str, str]) -> list[list[str]]:
     """The voice table as printed: a two-line header (short name, unit), then one row per session;
     a value outside the band ends in " H" or " L", a missing one is "—"."""
@@ -43,7 +56,7 @@ def voice_cells(report: TrendReport, words: dict[str, str]) -> list[list[str]]:
     head += [f"{VOICE_COLUMNS[k]}\n{BY_KEY[k].unit}" for k in VOICE_COLUMNS]
     rows = [[*head, words["col_mark"]]]
     for r in report.rows:
-        cells = [f"{timezone.localtime(r.date):%Y-%m-%d}", str(r.number)]
+        cells = [date_format(timezone.localtime(r.date), "SHORT_DATE_FORMAT"), str(r.number)]
         for key in VOICE_COLUMNS:
             value, side = r.voice.get(key), r.voice_beyond.get(key)
             if value is None:
@@ -56,12 +69,13 @@ def voice_cells(report: TrendReport, words: dict[str, str]) -> list[list[str]]:
 
 
 def _table(report: TrendReport, words: dict[str, str], width: float) -> Table:
+    regular, bold = fonts.pdf_fonts()
     cells = voice_cells(report, words)
-    size, widths = fit_columns(cells, width, body_font="Helvetica-Bold")  # H/L cells are bold
+    size, widths = fit_columns(cells, width, body_font=bold)  # H/L cells are bold
     table = Table(cells, colWidths=widths, repeatRows=1, hAlign="LEFT")
     style: list[tuple[Any, ...]] = [
-        ("FONT", (0, 0), (-1, -1), "Helvetica", size, size + 2),
-        ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", size, size + 1),
+        ("FONT", (0, 0), (-1, -1), regular, size, size + 2),
+        ("FONT", (0, 0), (-1, 0), bold, size, size + 1),
         ("TEXTCOLOR", (0, 0), (-1, -1), INK),
         ("VALIGN", (0, 0), (-1, 0), "BOTTOM"),
         ("ALIGN", (1, 0), (-2, -1), "RIGHT"),
@@ -83,7 +97,7 @@ def _table(report: TrendReport, words: dict[str, str], width: float) -> Table:
                 col = 2 + keys.index(key)
                 style += [
                     ("BACKGROUND", (col, i), (col, i), BEYOND_BG),
-                    ("FONT", (col, i), (col, i), "Helvetica-Bold", size, size + 2),
+                    ("FONT", (col, i), (col, i), bold, size, size + 2),
                     ("TEXTCOLOR", (col, i), (col, i), RED),
                 ]
     table.setStyle(TableStyle(style))
@@ -102,23 +116,26 @@ def band_words(report: TrendReport, words: dict[str, str]) -> str:
     return words["voice_bands"] % {
         "sd": f"{settings.VOICE_BAND_SD:g}",
         "rel": f"{settings.VOICE_BAND_MIN_REL:.0%}",
-        "bands": "; ".join(bands),
+        "bands": join_groups(bands),
     }
 
 
 def _columns_words(words: dict[str, str]) -> str:
-    columns = "; ".join(
-        f"{VOICE_COLUMNS[k]} = {BY_KEY[k].label[0].lower()}{BY_KEY[k].label[1:]} ({BY_KEY[k].unit})"
+    columns = join_groups(
+        gettext("%(short)s = %(measure)s (%(unit)s)")
+        % {"short": VOICE_COLUMNS[k], "measure": _lower(gettext(BY_KEY[k].label)), "unit": BY_KEY[k].unit}
         for k in VOICE_COLUMNS
     )
-    others = ", ".join(m.label[0].lower() + m.label[1:] for m in MEASURES if m.key not in VOICE_COLUMNS)
+    others = join(_lower(gettext(m.label)) for m in MEASURES if m.key not in VOICE_COLUMNS)
     return words["voice_columns"] % {"columns": columns, "others": others}
 
 
 def _provenance_words(report: TrendReport, words: dict[str, str]) -> str:
     libraries = list(dict.fromkeys(lib for r in report.rows for lib in r.voice_provenance))
     return words["voice_provenance"] % {
-        "libraries": " and ".join(libraries) if libraries else words["voice_unknown_library"]
+        "libraries": pgettext("list", " and ").join(libraries)
+        if libraries
+        else words["voice_unknown_library"]
     }
 
 

@@ -1,7 +1,9 @@
 """The trend report as CSV: one row per analysed session, the columns in `COLUMNS` (the README lists
-them). UTF-8 with a byte-order mark, so spreadsheet programs read non-ASCII names correctly; numbers
-with a fixed number of decimals and a dot as the decimal mark; text that a spreadsheet would run as
-a formula is quoted with a leading apostrophe."""
+them). Column names and coded cells (`dominant_emotion`, `restriction`) are stable English keys for
+machines; the `*_display` columns at the end say the same for people, in the request's language, as
+does the `notice`. UTF-8 with a byte-order mark, so spreadsheet programs read non-ASCII names
+correctly; numbers with a fixed number of decimals and a dot as the decimal mark; text that a
+spreadsheet would run as a formula is quoted with a leading apostrophe."""
 
 from __future__ import annotations
 
@@ -10,10 +12,12 @@ import io
 
 from django.utils import timezone
 
+from ser.emotions import emotion_name
 from ser.engine.labels import EMOTIONS
 from ser.engine.voice import MEASURES
 
 from ..report import ReportRow, TrendReport
+from ..restrictions import WORDS
 
 COLUMNS: list[tuple[str, str]] = [
     ("session_id", "the session's id (UUID)"),
@@ -48,6 +52,9 @@ COLUMNS: list[tuple[str, str]] = [
     ("voice_library", "what computed the voice measures (praat-parselmouth and Praat versions)"),
     ("test_checkpoint", "1 when a random-initialised test model made it: not a clinical result"),
     ("notice", "decision support, not a diagnosis"),
+    # Added last, so the columns before keep their places.
+    ("dominant_emotion_display", "the dominant emotion's name in the report's language"),
+    ("restriction_display", "whose speech, in words in the report's language"),
 ]
 HEADER = [name for name, _ in COLUMNS]
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
@@ -92,6 +99,8 @@ def _row(report: TrendReport, row: ReportRow) -> list[str]:
         " | ".join(_text(p) for p in row.voice_provenance),
         "1" if test else "0",
         " ".join(report.notices) if test else report.notices[-1],
+        _text(emotion_name(row.dominant)),
+        _text(str(WORDS[row.restriction])),
     ]
 
 

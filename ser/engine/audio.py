@@ -18,11 +18,11 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from .messages import Explained
+from .messages import Explained, gettext_noop, said
 
 TARGET_SR = 16_000
 CHANNELS: tuple[str, ...] = ("mix", "left", "right")
-SUPPORTED = "WAV, FLAC, MP3, M4A/AAC, OGG/Opus or WebM"
+SUPPORTED = gettext_noop("WAV, FLAC, MP3, M4A/AAC, OGG/Opus or WebM")
 _BLOCK_S = 10.0
 # What the batch tools pick up from a folder (content is still checked when each file is read).
 AUDIO_EXTENSIONS = frozenset(
@@ -47,17 +47,31 @@ class AudioInfo:
         return self.frames / self.sample_rate if self.sample_rate else 0.0
 
 
-_UNREADABLE = (
+_UNREADABLE = gettext_noop(
     "This file could not be read as audio (it may be damaged, or not a recording). "
-    f"Supported formats: {SUPPORTED}."
+    "Supported formats: %(formats)s."
 )
-_TRUNCATED = "The audio could not be decoded; the file may be truncated or damaged."
+_TRUNCATED = gettext_noop("The audio could not be decoded; the file may be truncated or damaged.")
+_NO_SAMPLES = gettext_noop("The recording contains no audio samples.")
+_BAD_HEADER = gettext_noop("The audio header is invalid (no sample rate or channels).")
+
+
+def _bad_channel(channel: object) -> AudioError:
+    return AudioError(
+        gettext_noop("Channel must be one of %(choices)s, not %(channel)s."),
+        choices=", ".join(CHANNELS),
+        channel=repr(channel),
+    )
 
 
 def _too_long(seconds: float, limit: float) -> AudioError:
     return AudioError(
-        f"The recording is {seconds / 60:.0f} minutes long; the limit is {limit / 60:.0f} minutes. "
-        "Split it, or ask an administrator to raise SER_MAX_DURATION_S."
+        gettext_noop(
+            "The recording is %(minutes).0f minutes long; the limit is %(limit).0f minutes. "
+            "Split it, or ask an administrator to raise SER_MAX_DURATION_S."
+        ),
+        minutes=seconds / 60,
+        limit=limit / 60,
     )
 
 
@@ -67,7 +81,10 @@ def _probe_pyav(path: Path) -> AudioInfo:
     try:
         with av.open(str(path), metadata_errors="ignore") as container:
             if not container.streams.audio:
-                raise AudioError("The file has no audio track. " + f"Supported formats: {SUPPORTED}.")
+                raise AudioError(
+                    gettext_noop("The file has no audio track. Supported formats: %(formats)s."),
+                    formats=said(SUPPORTED),
+                )
             stream = container.streams.audio[0]
             sr = int(stream.codec_context.sample_rate or stream.rate or 0)
             channels = int(stream.codec_context.channels or 0)
@@ -81,9 +98,9 @@ def _probe_pyav(path: Path) -> AudioInfo:
     except AudioError:
         raise
     except Exception as exc:
-        raise AudioError(_UNREADABLE) from exc
+        raise AudioError(_UNREADABLE, formats=said(SUPPORTED)) from exc
     if sr <= 0 or channels <= 0:
-        raise AudioError("The audio header is invalid (no sample rate or channels).")
+        raise AudioError(_BAD_HEADER)
     return AudioInfo(
         format=f"{fmt}/{codec}",
         sample_rate=sr,
@@ -99,7 +116,9 @@ def probe(path: str | os.PathLike[str], *, max_duration_s: float | None = None) 
 
     p = Path(path)
     if not p.exists() or p.stat().st_size == 0:
-        raise AudioError("The file is empty. Choose the session's audio recording and try again.")
+        raise AudioError(
+            gettext_noop("The file is empty. Choose the session's audio recording and try again.")
+        )
     try:
         sfi = sf.info(str(p))
         info = AudioInfo(
@@ -109,13 +128,13 @@ def probe(path: str | os.PathLike[str], *, max_duration_s: float | None = None) 
             frames=int(sfi.frames),
         )
         if info.sample_rate <= 0 or info.channels <= 0:
-            raise AudioError("The audio header is invalid (no sample rate or channels).")
+            raise AudioError(_BAD_HEADER)
     except AudioError:
         raise
     except Exception:
         info = _probe_pyav(p)
     if info.backend == "soundfile" and info.frames <= 0:
-        raise AudioError("The recording contains no audio samples.")
+        raise AudioError(_NO_SAMPLES)
     if max_duration_s is not None and info.duration_s > max_duration_s:
         raise _too_long(info.duration_s, max_duration_s)
     return info
@@ -153,7 +172,7 @@ def _blocks_pyav(path: Path, info: AudioInfo) -> Iterator[np.ndarray]:
 def pick_channel(data: np.ndarray, channel: str = "mix") -> np.ndarray:
     """(frames, channels) → (frames,). Mono files give their one channel for any choice."""
     if channel not in CHANNELS:
-        raise AudioError(f"Channel must be one of {', '.join(CHANNELS)}, not {channel!r}.")
+        raise _bad_channel(channel)
     if data.ndim == 1:
         return data
     if data.shape[1] == 1:
@@ -186,9 +205,11 @@ def stream_16k_mono(
     p = Path(path)
     info = probe(p, max_duration_s=max_duration_s)
     if channel not in CHANNELS:
-        raise AudioError(f"Channel must be one of {', '.join(CHANNELS)}, not {channel!r}.")
+        raise _bad_channel(channel)
     if channel == "right" and info.channels < 2:
-        raise AudioError("The right channel was chosen, but the recording has only one channel.")
+        raise AudioError(
+            gettext_noop("The right channel was chosen, but the recording has only one channel.")
+        )
     return _stream(p, info, channel, max_duration_s)
 
 
@@ -220,7 +241,7 @@ def _stream(path: Path, info: AudioInfo, channel: str, max_duration_s: float | N
     except Exception as exc:
         raise AudioError(_TRUNCATED) from exc
     if seen == 0:
-        raise AudioError("The recording contains no audio samples.")
+        raise AudioError(_NO_SAMPLES)
     if info.backend == "soundfile" and seen < info.frames:
         raise AudioError(_TRUNCATED)
 
@@ -228,7 +249,7 @@ def _stream(path: Path, info: AudioInfo, channel: str, max_duration_s: float | N
 def _checked(block: np.ndarray) -> np.ndarray:
     block = np.ascontiguousarray(block, dtype=np.float32)
     if not np.isfinite(block).all():
-        raise AudioError("The audio contains invalid sample values.")
+        raise AudioError(gettext_noop("The audio contains invalid sample values."))
     return block
 
 
@@ -275,7 +296,7 @@ def _verify_pyav(path: Path, info: AudioInfo, seconds: float) -> None:
                 if got >= seconds * info.sample_rate:
                     break
             if got == 0:
-                raise AudioError("The recording contains no audio samples.")
+                raise AudioError(_NO_SAMPLES)
             if info.frames > 4 * seconds * info.sample_rate and stream.time_base is not None:
                 container.seek(int((info.duration_s - 2 * seconds) / stream.time_base), stream=stream)
                 tail = sum(f.samples for _, f in zip(range(50), container.decode(stream), strict=False))

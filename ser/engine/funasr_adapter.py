@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .messages import Explained
+from .messages import Explained, gettext_noop
 
 log = logging.getLogger(__name__)
 
@@ -104,9 +104,14 @@ def funasr_version() -> str:
 
 def _incompatible(what: str) -> FunASRIncompatibleError:
     return FunASRIncompatibleError(
-        f"FunASR {funasr_version()} is not compatible with this product: {what}. It was tested with "
-        f"funasr=={TESTED_VERSION}, the version pinned in requirements.txt; install that version and "
-        "restart the worker."
+        gettext_noop(
+            "FunASR %(version)s is not compatible with this product: %(what)s. It was tested with "
+            "funasr==%(tested)s, the version pinned in requirements.txt; install that version and "
+            "restart the worker."
+        ),
+        version=funasr_version(),
+        what=what,  # technical detail, kept as it is
+        tested=TESTED_VERSION,
     )
 
 

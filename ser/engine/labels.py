@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .messages import Explained
+from .messages import Explained, gettext_noop
 
 # The model's output order (emotion2vec+ seed/base/large, tokens.txt order).
 EMOTIONS: tuple[str, ...] = (
@@ -33,6 +33,22 @@ MODEL_TOKENS: tuple[str, ...] = (
 )
 
 
+def _display_name(token: str) -> dict[str, str]:
+    """`生气/angry` → {"en": "angry", "zh-Hans": "生气"}; `<unk>` → unknown / 未知."""
+    if token == "<unk>":
+        return {"en": "unknown", "zh-Hans": "未知"}
+    zh, en = token.split("/", 1)
+    return {"en": en, "zh-Hans": zh}
+
+
+# Each emotion's name for people, in English and Simplified Chinese, from the model's own tokens
+# (written into result.json as "labels"; the app's pages use ser.emotions, the same names).
+DISPLAY_NAMES: dict[str, dict[str, str]] = {
+    names["en"]: names for names in (_display_name(t) for t in MODEL_TOKENS)
+}
+assert tuple(DISPLAY_NAMES) == EMOTIONS
+
+
 class LabelError(Explained, ValueError):
     """The checkpoint's labels are not the nine emotion2vec+ classes."""
 
@@ -44,7 +60,9 @@ def english_name(token: str) -> str:
         return "unknown"
     name = token.rsplit("/", 1)[-1].strip().lower()
     if name not in EMOTIONS:
-        raise LabelError(f"unexpected emotion label {token!r} in the model's tokens")
+        raise LabelError(
+            gettext_noop("unexpected emotion label %(token)s in the model's tokens"), token=repr(token)
+        )
     return name
 
 
@@ -56,6 +74,8 @@ def reorder_indices(tokens: Sequence[str]) -> list[int]:
     names = [english_name(t) for t in tokens]
     if sorted(names) != sorted(EMOTIONS):
         raise LabelError(
-            f"model labels {list(tokens)} are not the nine emotion2vec+ classes {list(EMOTIONS)}"
+            gettext_noop("model labels %(labels)s are not the nine emotion2vec+ classes %(classes)s"),
+            labels=str(list(tokens)),
+            classes=str(list(EMOTIONS)),
         )
     return [names.index(e) for e in EMOTIONS]

@@ -26,6 +26,7 @@ from . import funasr_adapter
 from .funasr_adapter import FunASRIncompatibleError, LoadedModel, LoadReport, ModelUnavailableError
 from .host import libc
 from .labels import EMOTIONS, LabelError, reorder_indices
+from .messages import gettext_noop, said
 
 log = logging.getLogger(__name__)
 
@@ -90,12 +91,17 @@ class Scores:
         return float(np.max(self.probabilities))
 
 
-def _missing_message(source: str, detail: str) -> str:
-    return (
-        f"The emotion model could not be loaded from SER_MODEL={source!r}: {detail}. "
-        "Set SER_MODEL to a hub id (e.g. iic/emotion2vec_plus_large, needs internet on first use) "
-        "or to a local directory containing config.yaml, model.pt and tokens.txt "
-        "(e.g. a downloaded copy of emotion2vec_plus_large), then restart the worker."
+def _missing_message(source: str, detail: str | dict[str, Any]) -> ModelUnavailableError:
+    """`detail`: a message (`said(...)`, translated where shown) or raw library text (kept as is)."""
+    return ModelUnavailableError(
+        gettext_noop(
+            "The emotion model could not be loaded from SER_MODEL=%(source)s: %(detail)s. "
+            "Set SER_MODEL to a hub id (e.g. iic/emotion2vec_plus_large, needs internet on first use) "
+            "or to a local directory containing config.yaml, model.pt and tokens.txt "
+            "(e.g. a downloaded copy of emotion2vec_plus_large), then restart the worker."
+        ),
+        source=repr(source),
+        detail=detail,
     )
 
 
@@ -210,18 +216,18 @@ class EmotionModel:
         os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", ONEDNN_CACHE_CAPACITY)
         source = (source or "").strip()
         if not source:
-            raise ModelUnavailableError(_missing_message(source, "the setting is empty"))
+            raise _missing_message(source, said(gettext_noop("the setting is empty")))
         path = Path(source).expanduser()
         looks_local = source.startswith(("/", ".", "~")) or path.exists()
         if looks_local:
             missing = [f for f in REQUIRED_FILES if not (path / f).is_file()]
             if missing:
                 where = (
-                    "the directory does not exist"
+                    said(gettext_noop("the directory does not exist"))
                     if not path.is_dir()
-                    else f"the directory lacks {', '.join(missing)}"
+                    else said(gettext_noop("the directory lacks %(files)s"), files=", ".join(missing))
                 )
-                raise ModelUnavailableError(_missing_message(source, where))
+                raise _missing_message(source, where)
         threads = threads or os.cpu_count() or 1
         chosen = choose_precision(precision, device)
         try:
@@ -235,23 +241,27 @@ class EmotionModel:
         except FunASRIncompatibleError:
             raise  # a software problem: SER_MODEL is not what needs fixing
         except Exception as exc:
-            detail = f"{type(exc).__name__}: {exc}"
+            error = f"{type(exc).__name__}: {exc}"  # the library's own words, not translated
+            detail: str | dict[str, Any] = error
             if looks_local:  # the three files are there (checked above): FunASR could not read them
-                version = funasr_adapter.funasr_version()
-                detail = f"the files could not be loaded by FunASR {version} ({detail})"
-            raise ModelUnavailableError(_missing_message(source, detail)) from exc
+                detail = said(
+                    gettext_noop("the files could not be loaded by FunASR %(version)s (%(error)s)"),
+                    version=funasr_adapter.funasr_version(),
+                    error=error,
+                )
+            raise _missing_message(source, detail) from exc
         torch.set_num_threads(threads)
         model_dir = loaded.model_dir or path
         weights = model_dir / "model.pt"
         if not weights.is_file():
-            raise ModelUnavailableError(_missing_message(source, "no model files were found"))
+            raise _missing_message(source, said(gettext_noop("no model files were found")))
         try:
             order = reorder_indices(loaded.tokens)
         except LabelError as exc:
-            raise ModelUnavailableError(_missing_message(source, str(exc))) from exc
+            raise _missing_message(source, exc.stored()) from exc
         if not loaded.has_classifier:
-            raise ModelUnavailableError(
-                _missing_message(source, "the checkpoint has no emotion classifier head")
+            raise _missing_message(
+                source, said(gettext_noop("the checkpoint has no emotion classifier head"))
             )
         dim = loaded.embedding_dim
         is_test = (model_dir / TEST_MARKER).exists()

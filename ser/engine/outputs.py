@@ -6,8 +6,10 @@ writes them to a folder, the web app to its storage.
 
 result.json keeps the seed's fields (`emotion`, `confidence`, `scores` with the nine names,
 `granularity`, `timestamp`) and adds ours: model, revision, precision path, input SHA-256, speech
-seconds, segments (and, at frame granularity, where the frame track is), and the voice measures with
-the library that computed them.
+seconds, segments (and, at frame granularity, where the frame track is), the voice measures with
+the library that computed them, and `labels`: each emotion key's display name in English and
+Simplified Chinese ({"angry": {"en": "angry", "zh-Hans": "生气"}, ...}). Words for people (notes,
+reasons) are English; beside them `*_message(s)` keep each as {"msgid", "params"} to translate.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import numpy as np
 
 from . import speakers as speaker_attribution
 from . import voice
-from .labels import EMOTIONS
+from .labels import DISPLAY_NAMES, EMOTIONS
 from .notices import DISCLAIMER, TEST_MODEL_WARNING
 from .pipeline import Analysis
 
@@ -82,12 +84,16 @@ def result_document(
         doc["voice"] = voice.document(analysis.voice)
     elif analysis.voice_error:
         doc["voice"] = {"error": analysis.voice_error}
+        if analysis.voice_error_message is not None:
+            doc["voice"]["error_message"] = analysis.voice_error_message
     if analysis.frames is not None:
         doc["frames"] = {
             "count": int(analysis.frames.times_s.shape[0]),
             "rate_hz": 50,
             "smoothing": "centred moving average over 5 frames (100 ms)",
         }
+    # Each emotion key's name for people, in English and Simplified Chinese (the model's own tokens)
+    doc["labels"] = {e: dict(DISPLAY_NAMES[e]) for e in EMOTIONS}
     return doc
 
 

@@ -18,13 +18,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import overload
+from typing import Any, overload
 
 import numpy as np
 
 from .audio import TARGET_SR, open_wav_16k, probe, read_wav_16k, stream_16k_mono, write_wav_16k
 from .labels import EMOTIONS
-from .messages import Explained
+from .messages import Explained, gettext_noop, render, said
 from .model import FRAME_RATE, EmotionModel, ModelInfo
 from .speakers import PATIENT, Attribution, SpeakerEncoder, attribute
 from .vad import SpeechDetector, VadConfig, shape_segments, speech_regions
@@ -98,7 +98,8 @@ class Analysis:
     # Voice measures on the same segments; None with `voice_error` saying why when they could not
     # be computed (they never fail the emotion analysis), None and "" when they were not asked for.
     voice: VoiceResult | None = None
-    voice_error: str = ""
+    voice_error: str = ""  # English
+    voice_error_message: dict[str, Any] | None = None  # the same, stored ({"msgid", "params"})
     # "patient only (voice)": who spoke each segment (parallel to `segments`). While the voices are
     # not named (no therapist profile), the aggregates are over all speech and must not be shown
     # as the patient's: `speakers.named` is False.
@@ -366,16 +367,27 @@ def _with_voice(
         bounds = [b for b, k in zip(bounds, keep, strict=True) if k]
         regions = clip_regions(regions, bounds)
         if not bounds:
-            return replace(
-                result, voice_error="No speech was attributed to the patient, so there is nothing to measure."
+            return _voice_failed(
+                result,
+                said(
+                    gettext_noop("No speech was attributed to the patient, so there is nothing to measure.")
+                ),
             )
     try:
         measures = voice_measures(pieces, bounds, regions, cfg, max_pause_s, others)
     except Exception as exc:  # noqa: BLE001 - any failure of the measures leaves the scores intact
-        return replace(
-            result, voice_error=f"The voice measures could not be computed ({type(exc).__name__}: {exc})."
+        return _voice_failed(
+            result,
+            said(
+                gettext_noop("The voice measures could not be computed (%(error)s)."),
+                error=f"{type(exc).__name__}: {exc}",  # the library's words, kept as they are
+            ),
         )
     return replace(result, voice=measures, timings={**result.timings, "voice_s": measures.seconds})
+
+
+def _voice_failed(result: Analysis, message: dict[str, Any]) -> Analysis:
+    return replace(result, voice_error=render(message), voice_error_message=message)
 
 
 def _check_speakers(channel: str, speakers: SpeakerSetup | None) -> None:
@@ -410,8 +422,10 @@ def aggregate(
     mask = np.ones(len(durations), bool) if keep is None else np.asarray(keep, bool)
     if not mask.any():
         raise NoSpeechError(
-            "No speech was attributed to the patient (all of it was the therapist's or uncertain). "
-            "Nothing was analysed as the patient's."
+            gettext_noop(
+                "No speech was attributed to the patient (all of it was the therapist's or uncertain). "
+                "Nothing was analysed as the patient's."
+            )
         )
     w = np.asarray(durations, np.float64)[mask]
     probs = np.average(np.asarray(probabilities, np.float64)[mask], axis=0, weights=w)
@@ -427,8 +441,10 @@ def _check_granularity(granularity: str) -> None:
 def _require_speech(bounds: list[tuple[int, int]]) -> None:
     if not bounds:
         raise NoSpeechError(
-            "No speech was found in the recording (it may be silent, or the chosen channel may be "
-            "empty). Nothing was analysed."
+            gettext_noop(
+                "No speech was found in the recording (it may be silent, or the chosen channel may be "
+                "empty). Nothing was analysed."
+            )
         )
 
 

@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from .audio import TARGET_SR
-from .messages import Explained
+from .messages import Explained, gettext_noop, render, said, stored_forms
 
 N_FFT = 400  # 25 ms
 HOP = 160  # 10 ms
@@ -165,9 +165,11 @@ def weights_path() -> Path:
         if path.is_file():
             return path
     raise SpeakerModelUnavailableError(
-        "The speaker model (Resemblyzer's voice encoder) is not installed, so speakers cannot be "
-        "told apart. Install it with `pip install --no-deps Resemblyzer==0.1.4` (scripts/bootstrap.sh "
-        "does), or analyse a channel instead of 'patient only (voice)'."
+        gettext_noop(
+            "The speaker model (Resemblyzer's voice encoder) is not installed, so speakers cannot be "
+            "told apart. Install it with `pip install --no-deps Resemblyzer==0.1.4` (scripts/bootstrap.sh "
+            "does), or analyse a channel instead of 'patient only (voice)'."
+        )
     )
 
 
@@ -191,8 +193,12 @@ class SpeakerEncoder:
             state = checkpoint["model_state"] if "model_state" in checkpoint else checkpoint
         except (OSError, RuntimeError, KeyError, TypeError) as exc:
             raise SpeakerModelUnavailableError(
-                f"The speaker model's weights at {weights} could not be read ({exc}). Reinstall "
-                "Resemblyzer==0.1.4."
+                gettext_noop(
+                    "The speaker model's weights at %(path)s could not be read (%(error)s). Reinstall "
+                    "Resemblyzer==0.1.4."
+                ),
+                path=str(weights),
+                error=str(exc),  # the library's words, kept as they are
             ) from exc
 
         class _Encoder(nn.Module):
@@ -212,8 +218,11 @@ class SpeakerEncoder:
         missing, _ = module.load_state_dict(wanted, strict=False)
         if missing:
             raise SpeakerModelUnavailableError(
-                f"The speaker model's weights at {weights} lack {', '.join(missing)}; reinstall "
-                "Resemblyzer==0.1.4."
+                gettext_noop(
+                    "The speaker model's weights at %(path)s lack %(missing)s; reinstall Resemblyzer==0.1.4."
+                ),
+                path=str(weights),
+                missing=", ".join(missing),
             )
         module.eval().to(device)
         digest = hashlib.sha256(weights.read_bytes()).hexdigest()[:16]
@@ -322,9 +331,13 @@ def enrol(pieces: Sequence[np.ndarray], encoder: SpeakerEncoder) -> Enrolment:
     speech_s = total / TARGET_SR
     if speech_s < MIN_ENROL_SPEECH_S:
         raise EnrolmentError(
-            f"The sample holds only {speech_s:.0f} s of speech; a voice profile needs at least "
-            f"{MIN_ENROL_SPEECH_S:.0f} s (20-60 s of your own voice, speaking naturally, is best). "
-            "Nothing was saved."
+            gettext_noop(
+                "The sample holds only %(speech).0f s of speech; a voice profile needs at least "
+                "%(needed).0f s (20-60 s of your own voice, speaking naturally, is best). "
+                "Nothing was saved."
+            ),
+            speech=speech_s,
+            needed=MIN_ENROL_SPEECH_S,
         )
     windows, _ = _windows(
         [normalise_volume(p) for p in used], [(0, p.size) for p in used], hop=WINDOW_SAMPLES // 2
@@ -356,7 +369,10 @@ class Attribution:
     model: SpeakerModelInfo
     windows: int
     seconds: float  # time spent
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # English
+    # The notes as stored messages ({"msgid", "params"}), to show in the reader's language; a note
+    # without one (added by the caller) is its own msgid (`document` pairs them by their English).
+    note_messages: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def named(self) -> bool:
@@ -510,7 +526,7 @@ def attribute(
     placed when one falls near a change of voice); `profile` the therapist's enrolled voice and
     `profile_pitch_hz` its median pitch."""
     t0 = time.perf_counter()
-    notes: list[str] = []
+    notes: list[dict[str, Any]] = []  # stored messages; in English in `Attribution.notes`
     normed = [normalise_volume(p) for p in pieces]
     mels, spans = _windows(normed, bounds, int(hop_s * TARGET_SR))
     n = len(spans)
@@ -608,7 +624,7 @@ def attribute(
         voice_idx = np.zeros_like(voice_idx)
         raw_centres = np.stack([_unit(raw.sum(axis=0))] * 2) if n else raw_centres
         margin = np.ones_like(margin)
-        notes.append("Only one voice was heard in this recording.")
+        notes.append(said(gettext_noop("Only one voice was heard in this recording.")))
     voices = [VOICES[int(v)] for v in voice_idx]
     unsure = (margin < MIN_MARGIN) | (durations < MIN_PIECE_S)
 
@@ -625,9 +641,14 @@ def attribute(
             therapist_voice = best
         else:
             notes.append(
-                "The therapist's voice profile matched no voice in this recording (similarity "
-                f"{profile_similarity[best]:.2f}, needs {SAME_VOICE:.2f}): all speech is taken as "
-                "the patient's."
+                said(
+                    gettext_noop(
+                        "The therapist's voice profile matched no voice in this recording (similarity "
+                        "%(similarity).2f, needs %(needed).2f): all speech is taken as the patient's."
+                    ),
+                    similarity=profile_similarity[best],
+                    needed=SAME_VOICE,
+                )
             )
         speakers = name_speakers(voices, unsure.tolist(), therapist_voice)
     else:
@@ -647,7 +668,8 @@ def attribute(
         model=encoder.info,
         windows=n,
         seconds=time.perf_counter() - t0,
-        notes=notes,
+        notes=[render(m) for m in notes],
+        note_messages=notes,
     )
 
 
@@ -689,4 +711,5 @@ def document(att: Attribution) -> dict[str, Any]:
         "model": {"name": att.model.name, "version": att.model.version, "revision": att.model.revision},
         "windows": att.windows,
         "notes": list(att.notes),
+        "note_messages": stored_forms(att.notes, att.note_messages),
     }

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from .audio import TARGET_SR
+from .messages import gettext_noop, render, said, stored_forms
 
 PITCH_FLOOR_HZ = 75.0
 PITCH_CEILING_HZ = 500.0
@@ -59,107 +60,129 @@ class Measure:
 MEASURES: tuple[Measure, ...] = (
     Measure(
         "f0_median_hz",
-        "Median pitch (F0)",
+        gettext_noop("Median pitch (F0)"),
         "Hz",
         "Hz",
         1,
         "pitch",
-        "median fundamental frequency of voiced speech",
+        gettext_noop("median fundamental frequency of voiced speech"),
     ),
     Measure(
         "f0_sd_st",
-        "Pitch variability",
+        gettext_noop("Pitch variability"),
         "st",
         "{semitone}",
         2,
         "pitch",
-        "SD of F0 in semitones; low values sound flat or monotonous",
+        gettext_noop("SD of F0 in semitones; low values sound flat or monotonous"),
     ),
     Measure(
         "voiced_fraction",
-        "Voiced fraction",
+        gettext_noop("Voiced fraction"),
         "%",
         "%",
         1,
         "pitch",
-        "share of speech time with a detectable pitch",
+        gettext_noop("share of speech time with a detectable pitch"),
     ),
     Measure(
         "intensity_median_db",
-        "Median loudness",
+        gettext_noop("Median loudness"),
         "dB",
         "dB",
         1,
         "loudness",
-        "median intensity of speech (Praat dB, not calibrated SPL)",
+        gettext_noop("median intensity of speech (Praat dB, not calibrated SPL)"),
     ),
     Measure(
-        "intensity_sd_db", "Loudness variability", "dB", "dB", 2, "loudness", "SD of the intensity of speech"
+        "intensity_sd_db",
+        gettext_noop("Loudness variability"),
+        "dB",
+        "dB",
+        2,
+        "loudness",
+        gettext_noop("SD of the intensity of speech"),
     ),
     Measure(
         "speech_rate",
-        "Speech rate",
+        gettext_noop("Speech rate"),
         "syll/s",
         "/s",
         2,
         "rate",
-        "syllable nuclei per second from the first to the last speech, pauses included",
+        gettext_noop("syllable nuclei per second from the first to the last speech, pauses included"),
     ),
     Measure(
         "articulation_rate",
-        "Articulation rate",
+        gettext_noop("Articulation rate"),
         "syll/s",
         "/s",
         2,
         "rate",
-        "syllable nuclei per second of speaking time, pauses excluded",
+        gettext_noop("syllable nuclei per second of speaking time, pauses excluded"),
     ),
     Measure(
         "pause_ratio",
-        "Pause ratio",
+        gettext_noop("Pause ratio"),
         "%",
         "%",
         1,
         "pauses",
-        "share of the time from the first to the last speech spent in pauses",
+        gettext_noop("share of the time from the first to the last speech spent in pauses"),
     ),
-    Measure("pause_mean_s", "Mean pause", "s", "s", 2, "pauses", "mean length of the pauses"),
-    Measure("pause_longest_s", "Longest pause", "s", "s", 2, "pauses", "length of the longest pause"),
+    Measure(
+        "pause_mean_s",
+        gettext_noop("Mean pause"),
+        "s",
+        "s",
+        2,
+        "pauses",
+        gettext_noop("mean length of the pauses"),
+    ),
+    Measure(
+        "pause_longest_s",
+        gettext_noop("Longest pause"),
+        "s",
+        "s",
+        2,
+        "pauses",
+        gettext_noop("length of the longest pause"),
+    ),
     Measure(
         "pauses_per_min",
-        "Pauses per minute",
+        gettext_noop("Pauses per minute"),
         "/min",
         "/min",
         1,
         "pauses",
-        "pauses per minute from the first to the last speech",
+        gettext_noop("pauses per minute from the first to the last speech"),
     ),
     Measure(
         "jitter_local",
-        "Jitter (local)",
+        gettext_noop("Jitter (local)"),
         "%",
         "%",
         2,
         "quality",
-        "cycle-to-cycle variation of the pitch period",
+        gettext_noop("cycle-to-cycle variation of the pitch period"),
     ),
     Measure(
         "shimmer_local",
-        "Shimmer (local)",
+        gettext_noop("Shimmer (local)"),
         "%",
         "%",
         2,
         "quality",
-        "cycle-to-cycle variation of the amplitude",
+        gettext_noop("cycle-to-cycle variation of the amplitude"),
     ),
     Measure(
         "hnr_db",
-        "Harmonics-to-noise ratio",
+        gettext_noop("Harmonics-to-noise ratio"),
         "dB",
         "dB",
         1,
         "quality",
-        "periodic against noise energy of voiced speech; low values sound hoarse or breathy",
+        gettext_noop("periodic against noise energy of voiced speech; low values sound hoarse or breathy"),
     ),
 )
 MEASURE_KEYS = tuple(m.key for m in MEASURES)
@@ -178,8 +201,8 @@ class Contour:
 @dataclass(frozen=True)
 class VoiceResult:
     values: dict[str, float | None]  # MEASURE_KEYS, in each measure's unit
-    reasons: dict[str, str]  # measure key → why it is empty
-    notes: list[str]  # about the recording as a whole (clipping, ...)
+    reasons: dict[str, str]  # measure key → why it is empty (English)
+    notes: list[str]  # about the recording as a whole (clipping, ...) (English)
     segments: list[
         list[float | None]
     ]  # per analysis segment: [f0 median Hz, intensity median dB, voiced %, syllables]
@@ -188,13 +211,25 @@ class VoiceResult:
     counts: dict[str, float]  # syllables, speaking_s, total_s, breaks, voiced_s, clipped_pct
     provenance: dict[str, Any]
     seconds: float = 0.0
+    # The same reasons and notes as stored messages ({"msgid", "params"}: `messages.render` shows
+    # them in the reader's language); a reason or note without one is its own msgid.
+    reason_messages: dict[str, dict[str, Any]] = field(default_factory=dict)
+    note_messages: list[dict[str, Any]] = field(default_factory=list)
+
+    def stored_reasons(self) -> dict[str, dict[str, Any]]:
+        return {k: self.reason_messages.get(k) or said(text) for k, text in self.reasons.items()}
+
+    def stored_notes(self) -> list[dict[str, Any]]:
+        return stored_forms(self.notes, self.note_messages)
 
     def to_json(self) -> dict[str, Any]:
         """What the analysis row stores (everything but the contour, which goes to voice.npz)."""
         return {
             "values": self.values,
             "reasons": self.reasons,
+            "reason_messages": self.stored_reasons(),
             "notes": self.notes,
+            "note_messages": self.stored_notes(),
             "segments": self.segments,
             "pauses": [[round(a, 3), round(b, 3)] for a, b in self.pauses],
             "counts": self.counts,
@@ -204,13 +239,20 @@ class VoiceResult:
 
 def document(v: VoiceResult) -> dict[str, Any]:
     """The voice section of result.json: each measure with its value (or null and the reason) and
-    unit, the notes, the pauses, the counts and the library that computed them."""
+    unit, the notes, the pauses, the counts and the library that computed them. Reasons and notes
+    are English; `reason_message` and `note_messages` keep them as messages to translate."""
+    why = v.stored_reasons()
     return {
         "measures": {
-            k: {"value": val, "unit": BY_KEY[k].unit, **({"reason": v.reasons[k]} if k in v.reasons else {})}
+            k: {
+                "value": val,
+                "unit": BY_KEY[k].unit,
+                **({"reason": v.reasons[k], "reason_message": why[k]} if k in v.reasons else {}),
+            }
             for k, val in v.values.items()
         },
         "notes": v.notes,
+        "note_messages": v.stored_notes(),
         "pauses": [[round(a, 3), round(b, 3)] for a, b in v.pauses],
         "counts": v.counts,
         "provenance": v.provenance,
@@ -249,12 +291,17 @@ def provenance(min_pause_s: float, max_pause_s: float = 0.0, turns: bool = False
     }
 
 
-def unavailable(reason: str) -> dict[str, Any]:
-    """The stored form of a recording whose voice measures could not be computed at all."""
+def unavailable(reason: str | dict[str, Any]) -> dict[str, Any]:
+    """The stored form of a recording whose voice measures could not be computed at all.
+    `reason`: English words, or a stored message (`Analysis.voice_error_message`)."""
+    message = reason if isinstance(reason, dict) else said(reason)
+    text = render(message)
     return {
         "values": dict.fromkeys(MEASURE_KEYS),
-        "reasons": dict.fromkeys(MEASURE_KEYS, reason),
-        "notes": [reason],
+        "reasons": dict.fromkeys(MEASURE_KEYS, text),
+        "reason_messages": dict.fromkeys(MEASURE_KEYS, message),
+        "notes": [text],
+        "note_messages": [message],
         "segments": [],
         "pauses": [],
         "counts": {},
@@ -420,8 +467,8 @@ def measure(
         )
 
     values: dict[str, float | None] = dict.fromkeys(MEASURE_KEYS)
-    reasons: dict[str, str] = {}
-    notes: list[str] = []
+    reasons: dict[str, dict[str, Any]] = {}  # as stored messages; in English below
+    notes: list[dict[str, Any]] = []
     f0_all = np.concatenate(pool.f0) if pool.f0 else np.zeros(0)
     db_all = np.concatenate(pool.db) if pool.db else np.zeros(0)
     voiced_s = f0_all.size * TIME_STEP_S
@@ -440,12 +487,16 @@ def measure(
         values["f0_median_hz"] = median
         values["f0_sd_st"] = float(np.std(12.0 * np.log2(in_range / median)))
     else:
-        why = f"only {voiced_s:.1f} s of voiced speech was found; pitch needs at least {MIN_VOICED_S:g} s"
+        why = said(
+            gettext_noop("only %(voiced).1f s of voiced speech was found; pitch needs at least %(needed)g s"),
+            voiced=voiced_s,
+            needed=MIN_VOICED_S,
+        )
         reasons["f0_median_hz"] = reasons["f0_sd_st"] = why
     if pool.speech_frames:
         values["voiced_fraction"] = 100.0 * voiced_s / TIME_STEP_S / pool.speech_frames
     else:
-        reasons["voiced_fraction"] = "no speech frames"
+        reasons["voiced_fraction"] = said(gettext_noop("no speech frames"))
 
     # Loudness of speech: frames inside speech regions, less those quieter than the silence
     # threshold the syllable nuclei use (gaps between words, digital silence in synthetic speech).
@@ -455,7 +506,7 @@ def measure(
         values["intensity_median_db"] = float(np.median(db_all))
         values["intensity_sd_db"] = float(np.std(db_all))
     else:
-        reasons["intensity_median_db"] = reasons["intensity_sd_db"] = "no speech frames"
+        reasons["intensity_median_db"] = reasons["intensity_sd_db"] = said(gettext_noop("no speech frames"))
 
     # Pauses and rate: the gaps between speech regions, padding given back. A gap longer than
     # `max_pause_s` is a break in the talk (on the patient's channel, mostly the other person's
@@ -483,13 +534,13 @@ def measure(
             values["pause_mean_s"] = paused / len(pauses)
             values["pause_longest_s"] = max(b - a for a, b in pauses)
         else:
-            reasons["pause_mean_s"] = reasons["pause_longest_s"] = (
-                f"no pauses of {min_pause_s:g} s or longer between speech"
+            reasons["pause_mean_s"] = reasons["pause_longest_s"] = said(
+                gettext_noop("no pauses of %(min_pause)g s or longer between speech"), min_pause=min_pause_s
             )
         if speaking_s > 0:
             values["articulation_rate"] = pool.syllables / speaking_s
         else:
-            reasons["articulation_rate"] = "no speaking time"
+            reasons["articulation_rate"] = said(gettext_noop("no speaking time"))
     else:
         for key in (
             "pause_ratio",
@@ -499,20 +550,26 @@ def measure(
             "pause_mean_s",
             "pause_longest_s",
         ):
-            reasons[key] = "no speech was found"
+            reasons[key] = said(gettext_noop("no speech was found"))
 
     # Voice quality, only on enough clean voiced speech.
     quality = ("jitter_local", "shimmer_local", "hnr_db")
     if clipped_pct > MAX_CLIPPED_PCT:
-        why = (
-            f"{clipped_pct:.1f} % of the speech samples are clipped (at full scale); clipping distorts "
-            "jitter, shimmer and HNR, so they are not reported"
+        why = said(
+            gettext_noop(
+                "%(clipped).1f %% of the speech samples are clipped (at full scale); clipping distorts "
+                "jitter, shimmer and HNR, so they are not reported"
+            ),
+            clipped=clipped_pct,
         )
         reasons.update(dict.fromkeys(quality, why))
     elif voiced_s < MIN_QUALITY_VOICED_S:
-        why = (
-            f"only {voiced_s:.1f} s of voiced speech; jitter, shimmer and HNR need at least "
-            f"{MIN_QUALITY_VOICED_S:g} s"
+        why = said(
+            gettext_noop(
+                "only %(voiced).1f s of voiced speech; jitter, shimmer and HNR need at least %(needed)g s"
+            ),
+            voiced=voiced_s,
+            needed=MIN_QUALITY_VOICED_S,
         )
         reasons.update(dict.fromkeys(quality, why))
     else:
@@ -520,26 +577,33 @@ def measure(
             values["jitter_local"] = 100.0 * pool.jitter / pool.periods
             values["shimmer_local"] = 100.0 * pool.shimmer / pool.periods
         else:
-            reasons["jitter_local"] = reasons["shimmer_local"] = "no regular glottal periods were found"
+            reasons["jitter_local"] = reasons["shimmer_local"] = said(
+                gettext_noop("no regular glottal periods were found")
+            )
         if pool.hnr_frames:
             values["hnr_db"] = pool.hnr / pool.hnr_frames
         else:
-            reasons["hnr_db"] = "no periodic frames were found"
+            reasons["hnr_db"] = said(gettext_noop("no periodic frames were found"))
     if clipped_pct > 0.1:
         notes.append(
-            f"{clipped_pct:.1f} % of the speech samples are clipped: loudness is understated where the "
-            "recording was too loud."
+            said(
+                gettext_noop(
+                    "%(clipped).1f %% of the speech samples are clipped: loudness is understated where "
+                    "the recording was too loud."
+                ),
+                clipped=clipped_pct,
+            )
         )
 
     clean = {k: (None if v is None or not np.isfinite(v) else round(float(v), 4)) for k, v in values.items()}
     for k, v in clean.items():
         if v is None and k not in reasons:
-            reasons[k] = "could not be computed on this recording"
+            reasons[k] = said(gettext_noop("could not be computed on this recording"))
     times = np.concatenate(pool.times) if pool.times else np.zeros(0)
     return VoiceResult(
         values=clean,
-        reasons=reasons,
-        notes=notes,
+        reasons={k: render(m) for k, m in reasons.items()},
+        notes=[render(m) for m in notes],
         segments=per_segment,
         pauses=pauses,
         contour=Contour(
@@ -557,4 +621,6 @@ def measure(
         },
         provenance=provenance(min_pause_s, max_pause_s, turns=bool(other.size)),
         seconds=time.perf_counter() - t0,
+        reason_messages=reasons,
+        note_messages=notes,
     )

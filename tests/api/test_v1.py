@@ -12,6 +12,7 @@ import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import translation
 
 from audit.models import AuditEvent
 from patients.models import Patient
@@ -227,3 +228,11 @@ def test_an_analysis_and_its_files_are_reachable_with_a_token(api, patient, anal
     assert body["scores"] == pytest.approx(dict(zip(body["scores"], analysis.scores, strict=True)))
     assert body["input_sha256"] == analysis.input_sha256 and body["model_revision"] == analysis.model_revision
     assert body["timeline"][0]["end_s"] == 5.0
+    # The keys stay English; the names beside them are in the request's language.
+    assert body["dominant_emotion"] == analysis.dominant_emotion
+    assert body["dominant_emotion_display"] == analysis.dominant_emotion
+    assert body["emotion_names"]["sad"] == "sad" and list(body["emotion_names"]) == list(body["scores"])
+    with translation.override("en"):  # the request's language is not left active for later tests
+        body = api.get(reverse("api:analysis", args=[analysis.pk]), HTTP_ACCEPT_LANGUAGE="zh-hans").json()
+    assert body["emotion_names"]["sad"] == "难过" and "sad" in body["scores"]
+    assert body["dominant_emotion_display"] == body["emotion_names"][analysis.dominant_emotion]

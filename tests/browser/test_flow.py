@@ -15,6 +15,7 @@ import pytest
 from django.conf import settings
 
 from patients.models import Patient
+from sessions.models import Recording
 from tests.audio import speech_wav_bytes
 from tests.factories import analysed_session
 
@@ -26,6 +27,20 @@ PASSWORD = "a long browser test password"
 
 @pytest.fixture
 def browser():  # type: ignore[no-untyped-def]
+    d = _chromium("en-GB,en")
+    yield d
+    d.quit()
+
+
+@pytest.fixture
+def chinese_browser():  # type: ignore[no-untyped-def]
+    """A browser whose user prefers Simplified Chinese (Accept-Language zh-CN first)."""
+    d = _chromium("zh-CN,zh,en")
+    yield d
+    d.quit()
+
+
+def _chromium(languages: str):  # type: ignore[no-untyped-def]
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -44,18 +59,23 @@ def browser():  # type: ignore[no-untyped-def]
         "--disable-component-update",
         "--disable-sync",
         "--window-size=1280,1000",
+        f"--lang={languages.split(',')[0]}",
     ):
         options.add_argument(arg)
     options.add_experimental_option(
-        "prefs", {"download.default_directory": str(DOWNLOADS), "download.prompt_for_download": False}
+        "prefs",
+        {
+            "download.default_directory": str(DOWNLOADS),
+            "download.prompt_for_download": False,
+            "intl.accept_languages": languages,
+        },
     )
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # to read the console
     options.binary_location = chromium
     d = webdriver.Chrome(service=Service(driver), options=options)
     d.implicitly_wait(5)
     SHOTS.mkdir(parents=True, exist_ok=True)
-    yield d
-    d.quit()
+    return d
 
 
 def _shot(d, name: str) -> None:  # type: ignore[no-untyped-def]
@@ -271,3 +291,62 @@ def test_a_therapist_uploads_a_session_and_reviews_the_trends(
     assert not Patient.objects.filter(pk=patient.pk).exists()
     _wait(lambda: not [p for p in media.rglob("*") if p.is_file()], timeout=30)
     _shot(d, "10-patients-after-delete")
+
+
+def test_a_therapist_whose_browser_prefers_chinese_sees_chinese(
+    live_server, chinese_browser, django_user_model, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """The dashboard, a session page and an upload error in Chinese, then English with the header's
+    switcher (remembered in the profile). Screenshots: artifacts/screenshots/zh-*.png."""
+    from selenium.webdriver.common.by import By
+
+    d, url = chinese_browser, live_server.url
+    user = django_user_model.objects.create_user(username="dr.zhang", password=PASSWORD)
+    patient = Patient.objects.create(owner=user, display_name="王芳", external_id="MRN-Z1")
+    rng = np.random.default_rng(2)
+    for n in (1, 2, 3, 4):
+        scores = np.full(9, 0.02)
+        scores[4], scores[6] = 0.75 - 0.15 * n, 0.05 + 0.15 * n
+        analysed_session(
+            patient, n, scores=scores, embedding=rng.normal(0, 0.05, 64) + n / 2, with_file=False
+        )
+
+    d.get(url + "/")
+    assert d.find_element(By.TAG_NAME, "h1").text == "登录"
+    d.find_element(By.NAME, "username").send_keys("dr.zhang")
+    d.find_element(By.NAME, "password").send_keys(PASSWORD)
+    d.find_element(By.CSS_SELECTOR, "main button[type=submit]").click()
+    _wait(lambda: d.find_element(By.TAG_NAME, "h1").text == "患者")
+
+    d.get(f"{url}/patients/{patient.pk}/")
+    _wait(lambda: "情绪轨迹" in d.page_source)
+    for img in d.find_elements(By.CSS_SELECTOR, "img.plot"):
+        _wait(
+            lambda img=img: d.execute_script(
+                "return arguments[0].complete && arguments[0].naturalWidth > 0", img
+            )
+        )
+    main = d.find_element(By.TAG_NAME, "main").text
+    assert "辅助决策" in main and "难过" in main
+    _shot(d, "zh-1-dashboard")
+
+    d.get(f"{url}/sessions/{patient.sessions.get(number=4).pk}/")
+    _wait(lambda: "难过" in d.find_element(By.TAG_NAME, "main").text)
+    _shot(d, "zh-2-session")
+
+    # An upload the product cannot read: the message says why, in Chinese, and nothing is stored.
+    bad = tmp_path / "notes.wav"
+    bad.write_bytes(b"this is not a recording " * 200)
+    d.find_element(By.ID, "id_file").send_keys(str(bad))
+    d.find_element(By.NAME, "consent_confirmed").click()
+    d.find_element(By.ID, "upload-button").click()
+    _wait(lambda: "无法" in d.find_element(By.CSS_SELECTOR, "ul.uploads").text, timeout=30)
+    assert not Recording.objects.filter(original_name="notes.wav").exists()
+    _shot(d, "zh-3-upload-error")
+
+    # The header's switcher: English from now on, remembered in the profile.
+    d.find_element(By.CSS_SELECTOR, "#language-switcher button[value=en]").click()
+    _wait(lambda: "Recording" in d.find_element(By.TAG_NAME, "main").text or "Session 4" in d.page_source)
+    assert "难过" not in d.find_element(By.TAG_NAME, "main").text
+    user.profile.refresh_from_db()
+    assert user.profile.language == "en"

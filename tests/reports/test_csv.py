@@ -71,7 +71,7 @@ def test_the_voice_columns_follow_the_drift_columns_one_per_measure(patient, his
     start = HEADER.index("beyond_band") + 1
     assert HEADER[start : start + len(voice) + 1] == [*voice, "voice_beyond_band"]
     assert HEADER.index("voice_beyond_band") < HEADER.index("model_id") < HEADER.index("voice_library")
-    assert HEADER[-2:] == ["test_checkpoint", "notice"]
+    assert HEADER[-4:] == ["test_checkpoint", "notice", "dominant_emotion_display", "restriction_display"]
 
 
 def test_the_voice_measures_are_the_databases_at_each_measures_precision(patient, history) -> None:  # type: ignore[no-untyped-def]

@@ -154,7 +154,7 @@ def test_it_prints_who_which_range_the_baseline_flags_and_models(
         DISCLAIMER,
     ):
         assert expected in text, expected
-    assert "mean of the first 3 analysed session(s)" in text
+    assert "mean of the first 3 analysed sessions" in text
     assert {f.kind for f in report.flags} == {"rising-distress", "drift", "low-speech"}
     for flag in report.flags:
         assert _words(f"{flag.title}. {flag.detail}") in text

@@ -110,7 +110,7 @@ def test_the_voice_plot_draws_every_measure_with_its_unit(web, patient, history)
 def test_a_patient_without_voice_measures_sees_how_to_get_them(web, patient, history) -> None:  # type: ignore[no-untyped-def]
     page = web.get(reverse("reports:dashboard", args=[patient.pk])).content.decode()
     panel = page[page.index('<section id="voice">') : page.index('<section id="map">')]
-    assert voice_panel.EMPTY in panel and "manage.py voice_recompute" in panel
+    assert str(voice_panel.EMPTY) in panel and "manage.py voice_recompute" in panel
     assert 'id="plot-voice"' not in panel and 'id="voice-table"' not in panel
     svg = web.get(reverse("reports:plot", args=[patient.pk, "voice"]) + "?variant=test-checkpoint-64d")
     assert svg.status_code == 200 and "No voice measures yet for these sessions" in svg.content.decode()

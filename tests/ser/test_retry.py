@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from audit.models import AuditEvent
 from ser import services
@@ -99,3 +100,23 @@ def test_a_retried_job_runs_again_even_after_the_attempts_ran_out(failed, fresh_
     assert analysis is not None
     job = AnalysisJob.objects.get(recording=failed)
     assert (job.status, job.stage, job.attempts) == ("done", "finished", 1)
+
+
+def test_the_reason_is_stored_as_a_message_and_shown_in_the_readers_language(web, api, upload) -> None:  # type: ignore[no-untyped-def]
+    from ser.tasks import TIMED_OUT
+
+    recording = upload()
+    services.job_fail(recording_id=str(recording.pk), reason=TIMED_OUT)
+    job = AnalysisJob.objects.get(recording=recording)
+    english = "The analysis took longer than the time limit and was stopped; nothing was saved."
+    assert job.error == english and job.error_message == TIMED_OUT  # English for logs, the message kept
+    url = reverse("ser:session", args=[recording.session_id])
+    assert english in web.get(url).content.decode()
+    chinese = "分析超出时间限制而被停止；未保存任何结果。"
+    with translation.override("en"):  # the requests' language is not left active for later tests
+        assert chinese in web.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+        body = api.get(reverse("api:recording", args=[recording.pk]), HTTP_ACCEPT_LANGUAGE="zh-hans").json()
+    assert body["error"] == chinese
+    services.job_retry(recording=recording)  # a retry forgets the reason, in both forms
+    job.refresh_from_db()
+    assert (job.error, job.error_message) == ("", {})

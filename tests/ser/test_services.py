@@ -84,6 +84,7 @@ def test_a_missing_model_fails_the_recording_with_the_setting_to_fix(recording, 
     job = _job(recording)
     assert job.status == AnalysisJob.Status.FAILED
     assert "SER_MODEL" in job.error
+    assert job.error_message["msgid"] and job.error_words == job.error  # the engine's message kept
     assert not EmotionAnalysis.objects.exists()
 
 

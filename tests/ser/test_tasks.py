@@ -49,6 +49,7 @@ def test_a_recording_whose_runs_kept_dying_ends_failed_with_a_reason(upload, fre
     assert services.analysis_run(recording_id=str(recording.pk)) is None
     job = AnalysisJob.objects.get(pk=recording.pk)
     assert job.status == AnalysisJob.Status.FAILED and "interrupted 3 times" in job.error
+    assert job.error_message["params"] == {"attempts": 3}  # kept apart, for the reader's language
     assert not EmotionAnalysis.objects.exists()
     # A redelivery of the same message changes nothing.
     assert services.analysis_run(recording_id=str(recording.pk)) is None

@@ -1,6 +1,7 @@
 // "My voice profile": record a sample of the therapist's own voice in the browser (MediaRecorder),
 // with a timer, and send it through the page's own form: the recording is put into the form's file
-// field, so recording and uploading are the same request and the same server-side checks.
+// field, so recording and uploading are the same request and the same server-side checks. Its
+// words come from the page's catalogue (Django's JavaScriptCatalog globals, loaded by base.html).
 "use strict";
 (function () {
   const form = document.getElementById("voice-profile-form");
@@ -23,9 +24,9 @@
     return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
   }
   function advice(seconds) {
-    if (seconds < RECOMMENDED_MIN_S) return "Keep talking — at least " + RECOMMENDED_MIN_S + " s is recommended.";
-    if (seconds <= RECOMMENDED_MAX_S) return "Good length. Stop whenever you like.";
-    return "That is plenty — you can stop now.";
+    if (seconds < RECOMMENDED_MIN_S) return interpolate(gettext("Keep talking — at least %(seconds)s s is recommended."), {seconds: RECOMMENDED_MIN_S}, true);
+    if (seconds <= RECOMMENDED_MAX_S) return gettext("Good length. Stop whenever you like.");
+    return gettext("That is plenty — you can stop now.");
   }
   function extension(type) {
     if (type.indexOf("ogg") >= 0) return "ogg";
@@ -60,11 +61,11 @@
         attach(file);
         preview.src = URL.createObjectURL(file);
         preview.hidden = false;
-        recordButton.disabled = false; recordButton.textContent = "● Record again";
+        recordButton.disabled = false; recordButton.textContent = gettext("● Record again");
         stopButton.disabled = true;
         state.textContent = seconds < RECOMMENDED_MIN_S
-          ? "Recorded " + clock(seconds) + " — that may be too short; record again for 20–60 s."
-          : "Recorded " + clock(seconds) + ". Listen back if you like, tick the consent box and press “Save my voice profile”.";
+          ? interpolate(gettext("Recorded %(length)s — that may be too short; record again for 20–60 s."), {length: clock(seconds)}, true)
+          : interpolate(gettext("Recorded %(length)s. Listen back if you like, tick the consent box and press “Save my voice profile”."), {length: clock(seconds)}, true);
       };
       recorder.start(1000);
       started = Date.now();
@@ -77,7 +78,7 @@
         if (seconds >= LIMIT_S && recorder.state === "recording") recorder.stop();
       }, 250);
     } catch (err) {
-      state.textContent = "The microphone is not available here (" + err.name + "). Upload a file instead.";
+      state.textContent = interpolate(gettext("The microphone is not available here (%(error)s). Upload a file instead."), {error: err.name}, true);
     }
   });
   stopButton.addEventListener("click", () => { if (recorder && recorder.state === "recording") recorder.stop(); });
@@ -87,7 +88,7 @@
     e.preventDefault();
     const data = new FormData(form);
     data.set("file", recorded, recorded.name);
-    state.textContent = "Uploading…";
+    state.textContent = gettext("Uploading…");
     fetch(form.action, {method: "POST", body: data, credentials: "same-origin"}).then((r) => {
       if (r.redirected) { window.location.assign(r.url); return null; } // saved: the page again, with its message
       return r.text();
@@ -95,6 +96,6 @@
       if (html === null) return;
       // The form with its errors, as the server rendered it.
       document.open(); document.write(html); document.close();
-    }).catch(() => { state.textContent = "The upload failed: the connection broke. Please try again."; });
+    }).catch(() => { state.textContent = gettext("The upload failed: the connection broke. Please try again."); });
   });
 })();

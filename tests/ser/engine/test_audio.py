@@ -7,6 +7,7 @@ import pytest
 import soundfile as sf
 
 from ser.engine.audio import AudioError, load_16k_mono, pick_channel, probe, resample, verify_decodes
+from ser.engine.messages import render
 from tests.audio import speech_like, wav_bytes
 
 
@@ -38,6 +39,20 @@ def test_it_refuses_recordings_over_the_duration_limit_from_the_header(tmp_path)
     p.write_bytes(wav_bytes(3.0))
     with pytest.raises(AudioError, match="limit"):
         probe(p, max_duration_s=2.0)
+
+
+def test_its_messages_keep_the_english_template_and_parameters_apart(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    p = tmp_path / "long.wav"
+    p.write_bytes(wav_bytes(180.0, sr=8000))
+    with pytest.raises(AudioError) as err:
+        probe(p, max_duration_s=60.0)
+    stored = err.value.stored()
+    assert stored["params"] == {"minutes": pytest.approx(3.0, abs=1e-3), "limit": 1.0}
+    assert "%(minutes).0f minutes" in stored["msgid"]
+    assert render(stored) == str(err.value) and str(err.value).startswith("The recording is 3 minutes long")
+    # Shown in another language through its catalogue, the numbers put in there.
+    chinese = {stored["msgid"]: "录音时长 %(minutes).0f 分钟，上限为 %(limit).0f 分钟。"}
+    assert render(stored, lambda s: chinese.get(s, s)) == "录音时长 3 分钟，上限为 1 分钟。"
 
 
 def test_it_detects_a_truncated_file(tmp_path) -> None:  # type: ignore[no-untyped-def]

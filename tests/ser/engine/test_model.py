@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ser.engine.labels import EMOTIONS, MODEL_TOKENS, LabelError, english_name, reorder_indices
+from ser.engine.labels import DISPLAY_NAMES, EMOTIONS, MODEL_TOKENS, LabelError, english_name, reorder_indices
+from ser.engine.messages import render
 from ser.engine.model import EmotionModel, ModelUnavailableError
 from ser.testkit.oracle import cosine, funasr_generate, plain_funasr
 from tests.audio import speech_like
@@ -35,6 +36,21 @@ def test_it_maps_the_model_tokens_to_the_nine_english_names() -> None:
 def test_it_rejects_labels_that_are_not_the_nine_classes() -> None:
     with pytest.raises(LabelError):
         reorder_indices(["happy", "sad"])
+
+
+def test_the_display_names_are_the_model_tokens_in_both_languages() -> None:
+    assert list(DISPLAY_NAMES) == list(EMOTIONS)
+    assert DISPLAY_NAMES["angry"] == {"en": "angry", "zh-Hans": "生气"}
+    assert DISPLAY_NAMES["unknown"] == {"en": "unknown", "zh-Hans": "未知"}
+    assert [f"{n['zh-Hans']}/{n['en']}" for n in DISPLAY_NAMES.values()][:-1] == list(MODEL_TOKENS[:-1])
+
+
+def test_a_missing_model_keeps_its_detail_as_a_message_to_translate(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ModelUnavailableError) as err:
+        EmotionModel.load(str(tmp_path / "nowhere"))
+    stored = err.value.stored()
+    assert stored["params"]["detail"] == {"msgid": "the directory does not exist", "params": {}}
+    assert render(stored) == str(err.value) and "SER_MODEL=" in str(err.value)
 
 
 def test_it_returns_nine_scores_summing_to_one_and_an_embedding_of_the_model_dimension(model, oracle) -> None:  # type: ignore[no-untyped-def]

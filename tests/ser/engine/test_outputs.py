@@ -151,6 +151,12 @@ def test_it_lists_the_analysis_segments_in_result_json(which, request) -> None: 
     assert doc["duration_s"] == pytest.approx(analysis.duration_s, abs=1e-3)
 
 
+def test_it_names_the_emotions_in_both_languages_in_result_json(utterance) -> None:  # type: ignore[no-untyped-def]
+    doc = json.loads(json.dumps(result_document(utterance, input_sha256=SHA), ensure_ascii=False))
+    assert list(doc["labels"]) == list(EMOTIONS)
+    assert doc["labels"]["sad"] == {"en": "sad", "zh-Hans": "难过"}
+
+
 def test_it_says_where_the_frame_track_is_in_result_json(frame) -> None:  # type: ignore[no-untyped-def]
     doc = result_document(frame, input_sha256=SHA)
     assert doc["frames"]["count"] == frame.frames.times_s.shape[0] > 0

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import soxr
 
+from ser.engine.messages import render
 from ser.engine.vad import VadConfig, shape_segments, speech_regions
 from ser.engine.voice import MEASURE_KEYS, VoiceResult, measure
 from tests.audio import espeak
@@ -162,6 +163,10 @@ def test_silence_gives_empty_measures_with_reasons_not_nans() -> None:
     assert all(v is None for k, v in result.values.items())
     assert "voiced speech" in result.reasons["f0_median_hz"]
     assert "no speech" in result.reasons["speech_rate"]
+    # Each reason is also kept as a message to translate, rendering to the same English.
+    stored = result.to_json()["reason_messages"]
+    assert {k: render(m) for k, m in stored.items()} == result.reasons
+    assert stored["f0_median_hz"]["params"] == {"voiced": 0.0, "needed": 0.5}
 
 
 def test_clipped_speech_keeps_pitch_and_rate_and_withholds_voice_quality_with_the_reason() -> None:
