@@ -14,9 +14,11 @@
   let queue = [];
 
   function words(body) {
-    // API errors are {status, code, detail, errors}: `detail` says it in words.
+    // API errors are {status, code, detail, errors}: `detail` says it in words, prefixed with the
+    // field's API name ("file: …"); a person needs only the messages, in their language.
     if (!body || typeof body !== "object" || !body.detail) return gettext("The upload failed. Please try again.");
-    return body.detail;
+    const messages = Object.values(body.errors || {}).flat();
+    return messages.length ? messages.join(" ") : body.detail;
   }
   function row(name) {
     const li = document.createElement("li");
