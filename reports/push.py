@@ -25,7 +25,7 @@ from fhir.resources.R4B.operationoutcome import OperationOutcome
 from accounts.models import language_of
 from audit import services as audit
 from audit.models import AuditEvent
-from ser.engine.messages import gettext_noop, render
+from ser.engine.messages import gettext_noop, render, said
 
 from .exports.fhir import bundle_json, report_bundle
 from .models import ReportExport
@@ -37,11 +37,6 @@ TRANSIENT_STATUSES = frozenset({408, 429})
 ERROR_CHARS = 600
 
 Message = Mapping[str, Any]  # {"msgid": English template (gettext_noop), "params": {...}}
-
-
-def message(msgid: str, **params: Any) -> dict[str, Any]:
-    """A reason kept translatable (ser.engine.messages): rendered in the reader's language."""
-    return {"msgid": msgid, "params": params}
 
 
 class TransientPushError(Exception):
@@ -83,7 +78,7 @@ def _reason(response: requests.Response) -> dict[str, Any]:
     """The server's refusal in words, with its OperationOutcome's diagnostics when it sent one."""
     params = {"status": response.status_code, "reason": response.reason or ""}
     if response.status_code in (401, 403):
-        words = message(
+        words = said(
             gettext_noop(
                 "The FHIR server refused the report (HTTP %(status)s %(reason)s). Check the clinic's "
                 "FHIR_TOKEN and its permissions."
@@ -91,7 +86,7 @@ def _reason(response: requests.Response) -> dict[str, Any]:
             **params,
         )
     elif response.status_code in (404, 405):
-        words = message(
+        words = said(
             gettext_noop(
                 "The FHIR server refused the report (HTTP %(status)s %(reason)s). Check FHIR_BASE_URL: "
                 "it must be the server's base, which takes transaction bundles."
@@ -99,7 +94,7 @@ def _reason(response: requests.Response) -> dict[str, Any]:
             **params,
         )
     else:
-        words = message(
+        words = said(
             gettext_noop("The FHIR server refused the report (HTTP %(status)s %(reason)s)."), **params
         )
     try:
@@ -114,11 +109,11 @@ def _reason(response: requests.Response) -> dict[str, Any]:
     room = ERROR_CHARS - len(render(words)) - len(" Server says: ")
     if len(details) > room:
         details = details[: max(room - 1, 0)] + "…"
-    return message(gettext_noop("%(refusal)s Server says: %(details)s"), refusal=words, details=details)
+    return said(gettext_noop("%(refusal)s Server says: %(details)s"), refusal=words, details=details)
 
 
 def _nothing_to_send(export: ReportExport) -> dict[str, Any]:
-    return message(
+    return said(
         gettext_noop("There is no analysed session in this range (%(range)s); nothing was sent."),
         range=range_message(export.date_from, export.date_to),
     )
@@ -173,7 +168,7 @@ def export_send(*, export_id: str) -> None:
     if not settings.FHIR_BASE_URL:
         export_fail(
             export_id=export_id,
-            reason=message(gettext_noop("No FHIR server is configured for this clinic (FHIR_BASE_URL).")),
+            reason=said(gettext_noop("No FHIR server is configured for this clinic (FHIR_BASE_URL).")),
         )
         return
     # The report goes into the clinical record in the language of the therapist who sent it (their
@@ -201,7 +196,7 @@ def export_send(*, export_id: str) -> None:
     except requests.Timeout:
         raise _transient(
             export,
-            message(
+            said(
                 gettext_noop("The FHIR server did not answer within %(seconds)s s."),
                 seconds=f"{settings.FHIR_TIMEOUT_S:g}",
             ),
@@ -209,21 +204,19 @@ def export_send(*, export_id: str) -> None:
     except requests.RequestException as exc:
         raise _transient(
             export,
-            message(
-                gettext_noop("The FHIR server could not be reached (%(error)s)."), error=type(exc).__name__
-            ),
+            said(gettext_noop("The FHIR server could not be reached (%(error)s)."), error=type(exc).__name__),
         ) from None
 
     status = response.status_code
     if status >= 500 or status in TRANSIENT_STATUSES:
         answered = (
-            message(
+            said(
                 gettext_noop("The FHIR server answered HTTP %(status)s %(reason)s."),
                 status=status,
                 reason=response.reason,
             )
             if response.reason
-            else message(gettext_noop("The FHIR server answered HTTP %(status)s."), status=status)
+            else said(gettext_noop("The FHIR server answered HTTP %(status)s."), status=status)
         )
         raise _transient(export, answered, status)
     if not 200 <= status < 300:
@@ -235,7 +228,7 @@ def export_send(*, export_id: str) -> None:
         server_ids = _locations(response)
     except Exception as exc:  # it took the bundle (2xx); what it created is unknown
         server_ids = []
-        error = message(
+        error = said(
             gettext_noop("The server accepted the report but its reply could not be read (%(error)s)."),
             error=type(exc).__name__,
         )

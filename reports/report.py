@@ -16,7 +16,7 @@ from django.utils.translation import gettext
 from accounts.models import Profile, profile_of
 from patients.models import Patient
 from ser.engine.labels import EMOTIONS
-from ser.engine.messages import gettext_noop, render
+from ser.engine.messages import gettext_noop, render, said
 from ser.engine.notices import DISCLAIMER, TEST_MODEL_WARNING
 
 from .restrictions import WORDS
@@ -28,15 +28,12 @@ def range_message(
 ) -> dict[str, Any]:
     """A date range in words, kept translatable ({"msgid", "params"}; ser.engine.messages)."""
     if first is None and last is None:
-        return {"msgid": gettext_noop("all sessions"), "params": {}}
+        return said(gettext_noop("all sessions"))
     if first is None:
-        return {"msgid": gettext_noop("sessions up to %(last)s"), "params": {"last": fmt(last)}}  # type: ignore[arg-type]
+        return said(gettext_noop("sessions up to %(last)s"), last=fmt(last))  # type: ignore[arg-type]
     if last is None:
-        return {"msgid": gettext_noop("sessions from %(first)s"), "params": {"first": fmt(first)}}
-    return {
-        "msgid": gettext_noop("sessions from %(first)s to %(last)s"),
-        "params": {"first": fmt(first), "last": fmt(last)},
-    }
+        return said(gettext_noop("sessions from %(first)s"), first=fmt(first))
+    return said(gettext_noop("sessions from %(first)s to %(last)s"), first=fmt(first), last=fmt(last))
 
 
 def range_words(first: date | None, last: date | None) -> str:

@@ -21,7 +21,7 @@ from django.utils.translation import gettext
 from audit import services as audit
 from audit.models import AuditEvent
 from patients.models import Patient
-from ser.engine.messages import gettext_noop, render
+from ser.engine.messages import gettext_noop, render, said
 
 from .models import ReportExport
 from .report import TrendReport, trend_report
@@ -168,7 +168,7 @@ def _send(export_id: str) -> None:
         current_app.send_task(PUSH_TASK, args=(export_id,))
     except Exception as exc:
         log.error("could not queue report push %s (%s)", export_id, type(exc).__name__)
-        reason = {"msgid": QUEUE_DOWN, "params": {}}
+        reason = said(QUEUE_DOWN)
         ReportExport.objects.filter(pk=export_id, status=ReportExport.Status.QUEUED).update(
             status=ReportExport.Status.FAILED,
             error=render(reason),

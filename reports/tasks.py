@@ -7,7 +7,7 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
-from ser.engine.messages import gettext_noop
+from ser.engine.messages import gettext_noop, said
 
 from . import push
 
@@ -28,7 +28,7 @@ def export_push(self, export_id: str) -> None:  # type: ignore[no-untyped-def]
         if exc.attempts >= max_attempts:
             push.export_fail(
                 export_id=export_id,
-                reason=push.message(
+                reason=said(
                     gettext_noop("%(reason)s Gave up after %(attempts)s attempts; nothing was sent."),
                     reason=exc.reason,
                     attempts=exc.attempts,
@@ -41,7 +41,7 @@ def export_push(self, export_id: str) -> None:  # type: ignore[no-untyped-def]
     except Exception as exc:
         push.export_fail(
             export_id=export_id,
-            reason=push.message(
+            reason=said(
                 gettext_noop("Sending failed unexpectedly; the team has been notified. (%(error)s)"),
                 error=type(exc).__name__,
             ),

@@ -27,7 +27,7 @@ from audit.context import acting_as
 from audit.models import AuditEvent
 from ser.engine import voice as voice_measures
 from ser.engine.audio import AudioError
-from ser.engine.messages import Explained, gettext_noop, render
+from ser.engine.messages import Explained, gettext_noop, render, said
 from ser.engine.model import ModelUnavailableError
 from ser.engine.outputs import artifacts
 from ser.engine.pipeline import Analysis, NoSpeechError, SpeakerSetup, analyse_file, voice_of_processed
@@ -152,7 +152,7 @@ def job_fail(*, recording_id: str, reason: Explained | Mapping[str, Any]) -> Non
     if isinstance(reason, Explained):
         stored = reason.stored()
     else:
-        stored = {"msgid": str(reason["msgid"]), "params": dict(reason.get("params") or {})}
+        stored = said(str(reason["msgid"]), **dict(reason.get("params") or {}))
     _mark(
         recording_id,
         status=AnalysisJob.Status.FAILED,
@@ -162,23 +162,20 @@ def job_fail(*, recording_id: str, reason: Explained | Mapping[str, Any]) -> Non
     )
 
 
-STORED_FILE_MISSING = {
-    "msgid": gettext_noop(
-        "The stored audio file is missing; it was not analysed. Upload the recording again."
-    ),
-    "params": {},
-}
+STORED_FILE_MISSING = said(
+    gettext_noop("The stored audio file is missing; it was not analysed. Upload the recording again.")
+)
 
 
 def _interrupted(attempts: int) -> dict[str, Any]:
-    return {
-        "msgid": gettext_noop(
+    return said(
+        gettext_noop(
             "The analysis was interrupted %(attempts)s times (its worker process stopped each time, "
             "for example out of memory) and was not tried again. Try a shorter recording, or ask an "
             "administrator to check the worker's memory and time limits."
         ),
-        "params": {"attempts": attempts},
-    }
+        attempts=attempts,
+    )
 
 
 class JobNotFailed(ValidationError):

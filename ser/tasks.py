@@ -15,17 +15,16 @@ from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_init, worker_ready, worker_shutdown
 from django.db import InterfaceError, OperationalError
 
-from ser.engine.messages import gettext_noop
+from ser.engine.messages import gettext_noop, said
 
 from . import services, workers
 
 log = logging.getLogger(__name__)
 
 # Failure reasons (translated where they are shown: ser.models.AnalysisJob.error_words).
-TIMED_OUT = {
-    "msgid": gettext_noop("The analysis took longer than the time limit and was stopped; nothing was saved."),
-    "params": {},
-}
+TIMED_OUT = said(
+    gettext_noop("The analysis took longer than the time limit and was stopped; nothing was saved.")
+)
 UNEXPECTED = gettext_noop("The analysis failed unexpectedly; the team has been notified. (%(error)s)")
 
 
@@ -46,7 +45,7 @@ def analyse_recording(self, recording_id: str) -> None:  # type: ignore[no-untyp
         if self.request.retries >= self.max_retries or not isinstance(exc, self.autoretry_for):
             services.job_fail(
                 recording_id=recording_id,
-                reason={"msgid": UNEXPECTED, "params": {"error": type(exc).__name__}},
+                reason=said(UNEXPECTED, error=type(exc).__name__),
             )
         raise
 
